@@ -1,0 +1,74 @@
+/**
+ * Errors with stable codes, mapped to OpenAI-style bodies: {"error": {message, type, code, param}}.
+ * Every module that answers HTTP (gateway, simulator, stubs) throws or returns these.
+ */
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'not_found_error'
+  | 'server_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'overloaded_error';
+
+/** The stable codes. Add new ones here so every failure stays enumerable. */
+export const ERROR_CODES = {
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'not_found_error' },
+  model_not_found: { status: 404, type: 'not_found_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  overloaded: { status: 429, type: 'overloaded_error' },
+  no_healthy_replica: { status: 503, type: 'upstream_error' },
+  not_ready: { status: 503, type: 'server_error' },
+  upstream_error: { status: 502, type: 'upstream_error' },
+  upstream_unreachable: { status: 502, type: 'upstream_error' },
+  upstream_bad_response: { status: 502, type: 'upstream_error' },
+  upstream_timeout: { status: 504, type: 'timeout_error' },
+  upstream_stream_error: { status: 502, type: 'upstream_error' },
+  injected_fault: { status: 500, type: 'server_error' },
+  internal_error: { status: 500, type: 'server_error' },
+} as const satisfies Record<string, { status: number; type: ErrorType }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: ErrorType;
+  /** The request field at fault, when one is. */
+  readonly param: string | null;
+
+  constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CODES[code].status;
+    this.type = ERROR_CODES[code].type;
+    this.param = options.param ?? null;
+  }
+
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+  }
+}
+
+/** Wraps anything thrown into an ApiError; unknown failures become internal_error. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError('internal_error', `internal error: ${message}`, { cause: err });
+}
+
+export function isErrorBody(value: unknown): value is OpenAIErrorBody {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = (value as { error?: unknown }).error;
+  return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string';
+}

@@ -1,0 +1,68 @@
+/** Small node:http helpers shared by every server of the project (gateway, simulator, stubs). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, toApiError } from './errors.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Reads the whole body, refusing more than `limit` bytes with 413 (the socket is not drained further). */
+export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new ApiError('body_too_large', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new ApiError('body_too_large', `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/** Reads and parses a JSON object body; malformed JSON or a non-object is a 400 invalid_json. */
+export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, limit);
+  return parseJsonObject(raw);
+}
+
+export function parseJsonObject(raw: Buffer | string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch (err) {
+    throw new ApiError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('invalid_json', 'request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+/** Sends an error as an OpenAI-style JSON body, or, if headers already went out, ends the response. */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
+  const apiError = toApiError(err);
+  if (res.headersSent) {
+    res.destroy(apiError);
+    return;
+  }
+  sendJson(res, apiError.status, apiError.toBody(), headers);
+}

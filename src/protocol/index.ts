@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './http.js';
+export * from './sse.js';
+export * from './openai.js';
+export * from './chat-template.js';
+export * from './triton.js';
