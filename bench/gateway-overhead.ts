@@ -1,0 +1,346 @@
+/**
+ * What the gateway adds: a closed-loop streaming client at 1, 100 and 500 concurrent streams against a
+ * stub expert with a fixed TTFT and inter-token gap, once direct and once through the gateway
+ * (model "auto", so every request is classified), in the same run. Then the gateway's RSS with
+ * 1,000 streams open. The stub and the gateway each run in a child process of their own, so the
+ * gateway's memory and CPU are its own; the gateway runs from dist/ with plain node, as deployed
+ * (so run `npm run build` first). Prints medians and ratios (the machine is shared and noisy).
+ *
+ *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--ttft-ms 20] [--itl-ms 5]
+ *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH]
+ *
+ * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
+ * gateway >= 0.75x direct at 500; gateway RSS < 200 MB at 1,000 open streams.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, type Dispatcher } from 'undici';
+import { startOpenAIStub } from './lib/openai-stub.js';
+
+interface Options {
+  levels: number[];
+  seconds: number;
+  warmupSeconds: number;
+  ttftMs: number;
+  itlMs: number;
+  tokens: number;
+  openStreams: number;
+  classifierModel: string | undefined;
+}
+
+type ChildMessage = { url: string } | { rss: number; cpuMs: number };
+
+
+const PROMPTS = [
+  'Write a Python function that merges two sorted lists into one sorted list and explain its complexity.',
+  'A train leaves at 3 pm travelling at 60 miles per hour. How far has it gone by 5:30 pm?',
+  'What are the common side effects of beta blockers in patients with asthma?',
+  'Summarise the doctrine of consideration in contract law with an example.',
+  'Explain how photosynthesis converts light energy into chemical energy.',
+];
+
+// ---- child processes -------------------------------------------------------------------------
+
+/** dist/ of this package: the gateway runs from there (plain node, as deployed) when it was built. */
+const DIST = new URL('../dist/', import.meta.url);
+
+/**
+ * The gateway child's program, plain JavaScript run by `node -e` so that no TypeScript loader sits
+ * in the measured process. argv[1]: {"stubUrl", "classifierModel"?}.
+ */
+const GATEWAY_CHILD = `
+const { parseGatewayConfig, startGateway } = await import(new URL('gateway/index.js', process.env.EXPERT_ROUTER_DIST).href);
+const { silentLogger } = await import(new URL('telemetry/logger.js', process.env.EXPERT_ROUTER_DIST).href);
+const { stubUrl, classifierModel } = JSON.parse(process.argv[1]);
+const config = parseGatewayConfig({
+  listen: { host: '127.0.0.1', port: 0 },
+  classifier: classifierModel ? { model: classifierModel } : {},
+  experts: [{ name: 'expert', protocol: 'openai', model: 'stub-model', endpoints: [stubUrl] }],
+});
+const gateway = await startGateway(config, { logger: silentLogger });
+process.send({ url: gateway.url });
+process.on('message', (m) => {
+  if (m !== 'stats') return;
+  const cpu = process.cpuUsage();
+  process.send({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+async function runStubChild(arg: string): Promise<void> {
+  const stub = await startOpenAIStub(JSON.parse(arg) as { ttftMs: number; itlMs: number; tokens: number });
+  process.send!({ url: stub.url } satisfies ChildMessage);
+  process.on('message', (m: unknown) => {
+    if (m !== 'stats') return;
+    const cpu = process.cpuUsage();
+    process.send!({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildMessage);
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+function whenListening(child: ChildProcess, role: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: ChildMessage) => resolve({ child, url: (m as { url: string }).url }));
+    child.once('exit', (code) => reject(new Error(`${role} child exited with code ${code}`)));
+  });
+}
+
+function startStub(opts: { ttftMs: number; itlMs: number; tokens: number }): Promise<{ child: ChildProcess; url: string }> {
+  return whenListening(fork(fileURLToPath(import.meta.url), ['stub', JSON.stringify(opts)], { stdio: 'inherit' }), 'stub');
+}
+
+function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }): Promise<{ child: ChildProcess; url: string }> {
+  if (!existsSync(new URL('gateway/index.js', DIST))) throw new Error('dist/ has no gateway: run `npm run build` first');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', GATEWAY_CHILD, JSON.stringify(arg)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, EXPERT_ROUTER_DIST: DIST.href },
+  });
+  return whenListening(child, 'gateway');
+}
+
+function stats(child: ChildProcess): Promise<{ rss: number; cpuMs: number }> {
+  return new Promise((resolve) => {
+    child.once('message', (m: ChildMessage) => resolve(m as { rss: number; cpuMs: number }));
+    child.send('stats');
+  });
+}
+
+// ---- the client ------------------------------------------------------------------------------
+
+interface StreamResult {
+  ttftMs: number;
+  ok: boolean;
+  /** The gateway's own time before forwarding, from its server-timing header (NaN direct). */
+  gatewayMs: number;
+}
+
+/** One streaming request; resolves at its end. `onFirst` fires at the first body byte. */
+function streamOnce(agent: Agent, origin: string, body: string, onFirst?: () => void, signal?: AbortSignal): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    const sent = performance.now();
+    let ttftMs = -1;
+    let status = 0;
+    let gatewayMs = NaN;
+    let tail = '';
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(controller) {
+        if (signal) signal.addEventListener('abort', () => controller.abort(new Error('bench done')), { once: true });
+      },
+      onResponseStart(_c, statusCode, headers) {
+        status = statusCode;
+        const timing = headers['server-timing'];
+        if (typeof timing === 'string') gatewayMs = Number(/gateway;dur=([\d.]+)/.exec(timing)?.[1]);
+      },
+      onResponseData(_c, chunk) {
+        if (ttftMs < 0) {
+          ttftMs = performance.now() - sent;
+          onFirst?.();
+        }
+        tail = chunk.toString('latin1', Math.max(0, chunk.length - 20));
+      },
+      onResponseEnd() {
+        resolve({ ttftMs, ok: status === 200 && tail.includes('[DONE]'), gatewayMs });
+      },
+      onResponseError() {
+        resolve({ ttftMs, ok: false, gatewayMs });
+      },
+    };
+    agent.dispatch({ origin, path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body }, handler);
+  });
+}
+
+function requestBody(i: number, maxTokens: number): string {
+  return JSON.stringify({
+    model: 'auto',
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: maxTokens,
+    messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length] }],
+  });
+}
+
+interface LevelResult {
+  ttftP50: number;
+  /** Median of the gateway's own pre-forwarding time (server-timing). */
+  gatewayP50: number;
+  ttftP90: number;
+  reqPerSec: number;
+  errors: number;
+  /** Requests completed, warm-up included (for CPU per request). */
+  total: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Closed loop: `users` streams, each sending its next request when the previous ends. */
+async function closedLoop(agent: Agent, origin: string, users: number, opts: Options): Promise<LevelResult> {
+  const ttfts: number[] = [];
+  const gatewayMs: number[] = [];
+  let completed = 0;
+  let errors = 0;
+  let total = 0;
+  const start = performance.now();
+  const measureFrom = start + opts.warmupSeconds * 1000;
+  const stopAt = measureFrom + opts.seconds * 1000;
+  let lastEnd = measureFrom;
+  const bodies = PROMPTS.map((_, i) => requestBody(i, opts.tokens));
+  const user = async (u: number): Promise<void> => {
+    for (let i = u; performance.now() < stopAt; i += users) {
+      const sentAt = performance.now();
+      const r = await streamOnce(agent, origin, bodies[i % bodies.length]);
+      const now = performance.now();
+      total++;
+      if (sentAt < measureFrom || now > stopAt) continue;
+      if (!r.ok) {
+        errors++;
+        continue;
+      }
+      ttfts.push(r.ttftMs);
+      gatewayMs.push(r.gatewayMs);
+      completed++;
+      lastEnd = now;
+    }
+  };
+  await Promise.all(Array.from({ length: users }, (_, u) => user(u)));
+  ttfts.sort((a, b) => a - b);
+  gatewayMs.sort((a, b) => a - b);
+  return { ttftP50: quantile(ttfts, 0.5), gatewayP50: quantile(gatewayMs, 0.5), ttftP90: quantile(ttfts, 0.9), reqPerSec: completed / ((lastEnd - measureFrom) / 1000), errors, total };
+}
+
+/** Opens `n` long streams through the gateway, samples its RSS once all are streaming, then aborts them. */
+async function rssWithOpenStreams(agent: Agent, origin: string, gateway: ChildProcess, n: number): Promise<{ rssMb: number; idleMb: number }> {
+  const idle = await stats(gateway);
+  const abort = new AbortController();
+  setMaxListeners(n + 10, abort.signal);
+  let streaming = 0;
+  let allStreaming!: () => void;
+  const ready = new Promise<void>((resolve) => (allStreaming = resolve));
+  const body = requestBody(0, 1_000_000);
+  const pending = Array.from({ length: n }, () => streamOnce(agent, origin, body, () => {
+    if (++streaming === n) allStreaming();
+  }, abort.signal));
+  await ready;
+  await new Promise((r) => setTimeout(r, 500));
+  const busy = await stats(gateway);
+  abort.abort();
+  await Promise.all(pending);
+  return { rssMb: busy.rss / 2 ** 20, idleMb: idle.rss / 2 ** 20 };
+}
+
+interface CpuSample {
+  client: number;
+  stub: number;
+  gateway: number;
+}
+
+interface CpuPerRequest {
+  client: number;
+  stub: number;
+  gateway: number;
+  directClient: number;
+  directStub: number;
+}
+
+async function cpuNow(stub: ChildProcess, gateway: ChildProcess): Promise<CpuSample> {
+  const [s, g] = await Promise.all([stats(stub), stats(gateway)]);
+  const c = process.cpuUsage();
+  return { client: (c.user + c.system) / 1000, stub: s.cpuMs, gateway: g.cpuMs };
+}
+
+/** CPU microseconds per request of each process between two samples. */
+function cpuSince(a: CpuSample, b: CpuSample, requests: number): CpuSample {
+  const per = (x: number, y: number): number => ((y - x) * 1000) / Math.max(1, requests);
+  return { client: per(a.client, b.client), stub: per(a.stub, b.stub), gateway: per(a.gateway, b.gateway) };
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      levels: { type: 'string', default: '1,100,500' },
+      seconds: { type: 'string', default: '3' },
+      'warmup-seconds': { type: 'string', default: '1' },
+      'ttft-ms': { type: 'string', default: '20' },
+      'itl-ms': { type: 'string', default: '5' },
+      tokens: { type: 'string', default: '16' },
+      'open-streams': { type: 'string', default: '1000' },
+      'classifier-model': { type: 'string' },
+    },
+  });
+  return {
+    levels: values.levels.split(',').map(Number),
+    seconds: Number(values.seconds),
+    warmupSeconds: Number(values['warmup-seconds']),
+    ttftMs: Number(values['ttft-ms']),
+    itlMs: Number(values['itl-ms']),
+    tokens: Number(values.tokens),
+    openStreams: Number(values['open-streams']),
+    classifierModel: values['classifier-model'],
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  // The stub's own token cap is high so that the RSS phase can hold streams open; each request
+  // asks for opts.tokens.
+  const stub = await startStub({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
+  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel });
+  const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  try {
+    console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; ${opts.seconds} s per level after ${opts.warmupSeconds} s warm-up`);
+    console.log('streams | direct TTFT p50 / p90 ms | gateway TTFT p50 / p90 ms | added TTFT p50 ms | direct req/s | gateway req/s | ratio | errors d/g');
+    const rows: { users: number; direct: LevelResult; viaGateway: LevelResult; cpu: CpuPerRequest }[] = [];
+    for (const users of opts.levels) {
+      let before = await cpuNow(stub.child, gateway.child);
+      const direct = await closedLoop(agent, stub.url, users, opts);
+      const directCpu = cpuSince(before, await cpuNow(stub.child, gateway.child), direct.total);
+      before = await cpuNow(stub.child, gateway.child);
+      const viaGateway = await closedLoop(agent, gateway.url, users, opts);
+      const gatewayCpu = cpuSince(before, await cpuNow(stub.child, gateway.child), viaGateway.total);
+      rows.push({ users, direct, viaGateway, cpu: { client: gatewayCpu.client, stub: gatewayCpu.stub, gateway: gatewayCpu.gateway, directClient: directCpu.client, directStub: directCpu.stub } });
+      console.log([
+        String(users).padStart(7),
+        `${direct.ttftP50.toFixed(2)} / ${direct.ttftP90.toFixed(2)}`.padStart(25),
+        `${viaGateway.ttftP50.toFixed(2)} / ${viaGateway.ttftP90.toFixed(2)}`.padStart(26),
+        (viaGateway.ttftP50 - direct.ttftP50).toFixed(3).padStart(17),
+        direct.reqPerSec.toFixed(0).padStart(12),
+        viaGateway.reqPerSec.toFixed(0).padStart(13),
+        (viaGateway.reqPerSec / direct.reqPerSec).toFixed(2).padStart(5),
+        `${direct.errors}/${viaGateway.errors}`.padStart(11),
+      ].join(' | '));
+    }
+    const rss = await rssWithOpenStreams(agent, gateway.url, gateway.child, opts.openStreams);
+    console.log(`gateway RSS: ${rss.idleMb.toFixed(1)} MB idle, ${rss.rssMb.toFixed(1)} MB with ${opts.openStreams} open streams`);
+    const at = (n: number): (typeof rows)[number] | undefined => rows.find((r) => r.users === n);
+    const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
+    const added = (n: number): number | undefined => {
+      const r = at(n);
+      return r ? r.viaGateway.ttftP50 - r.direct.ttftP50 : undefined;
+    };
+    const ratio500 = at(500) ? at(500)!.viaGateway.reqPerSec / at(500)!.direct.reqPerSec : undefined;
+    console.log(`targets: added TTFT p50 at 1 <= 0.5 ms: ${verdict(added(1) === undefined ? undefined : added(1)! <= 0.5)}; ` +
+      `at 100 <= 1 ms: ${verdict(added(100) === undefined ? undefined : added(100)! <= 1)}; ` +
+      `req/s ratio at 500 >= 0.75: ${verdict(ratio500 === undefined ? undefined : ratio500 >= 0.75)}; ` +
+      `RSS at ${opts.openStreams} streams < 200 MB: ${verdict(rss.rssMb < 200)}`);
+    console.log(`gateway's own time before forwarding (server-timing), p50: ${rows.map((r) => `${r.users} streams ${r.viaGateway.gatewayP50.toFixed(3)} ms`).join(', ')}`);
+    console.log('CPU µs per request (direct: client + stub; through the gateway: client + stub + gateway):');
+    for (const { users, cpu } of rows) {
+      console.log(`  ${String(users).padStart(3)} streams: direct ${cpu.directClient.toFixed(0)} + ${cpu.directStub.toFixed(0)}; ` +
+        `gateway run ${cpu.client.toFixed(0)} + ${cpu.stub.toFixed(0)} + ${cpu.gateway.toFixed(0)}`);
+    }
+  } finally {
+    await agent.close();
+    gateway.child.kill();
+    stub.child.kill();
+  }
+}
+
+if (process.argv[2] === 'stub') await runStubChild(process.argv[3]);
+else await main();

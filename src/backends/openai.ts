@@ -1,0 +1,100 @@
+/**
+ * OpenAI-compatible expert servers (vLLM, SGLang, TGI, llama.cpp, Ollama, trtllm-serve). The request
+ * is forwarded with the expert's model name; the answer is relayed byte for byte. Bytes are only
+ * scanned (never parsed) for the usage numbers and the final [DONE].
+ */
+import { ApiError } from '../protocol/index.js';
+import { IntFieldScanner, KeyScanner } from './byte-scan.js';
+import type { AdaptedResponse, BackendCall, BackendProtocol, StreamRelay, TokenUsage, UpstreamRequest } from './types.js';
+import { upstreamError } from './upstream-error.js';
+
+const EVENT_END = Buffer.from('\n\n');
+const USAGE_EVENT = Buffer.from('"usage":{');
+const EMPTY_CHOICES = Buffer.from('"choices":[]');
+
+function request(call: BackendCall): UpstreamRequest {
+  const body: Record<string, unknown> = { ...call.body, model: call.model };
+  // Always ask for usage so every streamed request is counted; the chunk is removed again when
+  // the client did not ask for it (clients index choices[0] and would break on it).
+  if (call.stream) body.stream_options = { ...(call.body.stream_options as object | null | undefined), include_usage: true };
+  return { path: call.kind === 'chat' ? '/v1/chat/completions' : '/v1/completions', body: JSON.stringify(body) };
+}
+
+class UsageScan {
+  private readonly prompt = new IntFieldScanner('prompt_tokens');
+  private readonly completion = new IntFieldScanner('completion_tokens');
+
+  push(chunk: Buffer): void {
+    this.prompt.push(chunk);
+    this.completion.push(chunk);
+  }
+
+  get usage(): TokenUsage {
+    return { prompt: this.prompt.value, completion: this.completion.value };
+  }
+}
+
+class OpenAIStreamRelay implements StreamRelay {
+  private readonly scan = new UsageScan();
+  // A newline before "data: [DONE]" cannot occur inside a JSON string, so text cannot fake the end.
+  private readonly doneScanner = new KeyScanner('\ndata: [DONE]');
+  private done = false;
+  /** Only when the usage chunk must be removed: the incomplete last event of the previous chunk. */
+  private pending: Buffer | undefined;
+
+  constructor(private readonly stripUsage: boolean) {}
+
+  get usage(): TokenUsage {
+    return this.scan.usage;
+  }
+
+  data(chunk: Buffer): Buffer | null {
+    this.scan.push(chunk);
+    if (!this.done) this.doneScanner.scan(chunk, () => (this.done = true));
+    return this.stripUsage ? this.withoutUsage(chunk) : chunk;
+  }
+
+  end(): Buffer | null {
+    if (!this.done) throw new ApiError('upstream_stream_error', 'upstream stream ended before [DONE]');
+    const rest = this.pending ?? null;
+    this.pending = undefined;
+    return rest;
+  }
+
+  /** Relays whole events only, dropping the usage-only event ("choices":[] with a usage object). */
+  private withoutUsage(chunk: Buffer): Buffer | null {
+    const bytes = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const cut = bytes.lastIndexOf(EVENT_END);
+    if (cut === -1) {
+      this.pending = bytes;
+      return null;
+    }
+    const complete = bytes.subarray(0, cut + EVENT_END.length);
+    this.pending = cut + EVENT_END.length < bytes.length ? Buffer.from(bytes.subarray(cut + EVENT_END.length)) : undefined;
+    if (complete.indexOf(USAGE_EVENT) === -1) return complete;
+    const kept: Buffer[] = [];
+    let start = 0;
+    while (start < complete.length) {
+      const end = complete.indexOf(EVENT_END, start) + EVENT_END.length;
+      const event = complete.subarray(start, end);
+      if (event.indexOf(USAGE_EVENT) === -1 || event.indexOf(EMPTY_CHOICES) === -1) kept.push(event);
+      start = end;
+    }
+    return kept.length ? Buffer.concat(kept) : null;
+  }
+}
+
+function response(_call: BackendCall, body: Buffer): AdaptedResponse {
+  const scan = new UsageScan();
+  scan.push(body);
+  return { body, usage: scan.usage };
+}
+
+export const openaiBackend: BackendProtocol = {
+  name: 'openai',
+  healthPath: '/v1/models',
+  request,
+  streamRelay: (call) => new OpenAIStreamRelay(!call.clientWantsUsage),
+  response,
+  upstreamError,
+};

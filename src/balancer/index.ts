@@ -1,0 +1,4 @@
+export { Replica, type ReplicaOptions } from './replica.js';
+export { ExpertPool, LeastInFlightPicker, type ReplicaPicker, type ExpertPoolOptions } from './expert-pool.js';
+export { Admission } from './admission.js';
+export { HealthChecker, probe, type HealthCheckOptions } from './health.js';

@@ -1,0 +1,131 @@
+/**
+ * The model artifact: one JSON file, versioned, with the arrays as base64 little-endian bytes and a SHA-256
+ * over them, so that corrupt, truncated and foreign files are told apart and reported with the file name.
+ * Serialisation is deterministic: the same model gives the same bytes.
+ */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { ClassifierError } from './errors.js';
+import { validateFeatureSettings, type FeatureSettings } from './featurize.js';
+import { readTextFile } from './examples.js';
+import { ClassifierModel, type ModelMetadata } from './model.js';
+
+export const ARTIFACT_FORMAT = 'expert-router/classifier';
+export const ARTIFACT_VERSION = 1;
+
+interface EncodedArray {
+  dtype: 'int32' | 'float32';
+  length: number;
+  base64: string;
+}
+
+interface Artifact {
+  format: string;
+  version: number;
+  metadata: ModelMetadata;
+  clusterLabels: string[];
+  idfUnseen: number;
+  arrays: { features: EncodedArray; idf: EncodedArray; centroids: EncodedArray };
+  sha256: string;
+}
+
+function encode(array: Int32Array | Float32Array): EncodedArray {
+  const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  return { dtype: array instanceof Int32Array ? 'int32' : 'float32', length: array.length, base64: bytes.toString('base64') };
+}
+
+function digest(arrays: Artifact['arrays']): string {
+  const hash = createHash('sha256');
+  for (const a of [arrays.features, arrays.idf, arrays.centroids]) hash.update(a.base64);
+  return hash.digest('hex');
+}
+
+export function serializeModel(model: ClassifierModel): string {
+  const p = model.parts;
+  const arrays = { features: encode(p.features), idf: encode(p.idf), centroids: encode(p.centroids) };
+  const artifact: Artifact = {
+    format: ARTIFACT_FORMAT,
+    version: ARTIFACT_VERSION,
+    metadata: p.metadata,
+    clusterLabels: [...p.clusterLabels],
+    idfUnseen: p.idfUnseen,
+    arrays,
+    sha256: digest(arrays),
+  };
+  return `${JSON.stringify(artifact)}\n`;
+}
+
+export function saveModel(model: ClassifierModel, path: string): void {
+  try {
+    writeFileSync(path, serializeModel(model));
+  } catch (err) {
+    throw new ClassifierError('file_unreadable', `cannot write model file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function loadModel(path: string): ClassifierModel {
+  return parseModel(readTextFile(path, 'model file'), path);
+}
+
+/** Parses an artifact's text; `name` (the file) appears in every error. */
+export function parseModel(text: string, name: string): ClassifierModel {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new ClassifierError('model_truncated', `model file ${name} is empty`);
+  if (!trimmed.startsWith('{')) throw new ClassifierError('model_foreign', `${name} is not an expert-router classifier model (not a JSON object)`);
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (err) {
+    // A cut-off file fails at its very end; anything earlier is damage inside the file.
+    const truncated = !trimmed.endsWith('}') || /end of (JSON )?input/i.test((err as Error).message);
+    if (truncated) throw new ClassifierError('model_truncated', `model file ${name} is truncated (the JSON ends early)`);
+    throw new ClassifierError('model_corrupt', `model file ${name} is corrupt: ${(err as Error).message}`);
+  }
+  const a = value as Partial<Artifact>;
+  if (typeof a !== 'object' || a === null || a.format !== ARTIFACT_FORMAT) {
+    throw new ClassifierError('model_foreign', `${name} is not an expert-router classifier model (format is not '${ARTIFACT_FORMAT}')`);
+  }
+  if (a.version !== ARTIFACT_VERSION) {
+    throw new ClassifierError('model_version', `model file ${name} has format version ${String(a.version)}; this build reads version ${ARTIFACT_VERSION}`);
+  }
+  const corrupt = (what: string) => new ClassifierError('model_corrupt', `model file ${name} is corrupt: ${what}`);
+  const m = a.metadata;
+  if (typeof m !== 'object' || m === null || typeof m.features !== 'object' || m.features === null) throw corrupt('metadata or feature settings missing');
+  let features: FeatureSettings;
+  try {
+    features = validateFeatureSettings(m.features);
+  } catch (err) {
+    throw corrupt((err as Error).message);
+  }
+  const labels = a.clusterLabels;
+  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) throw corrupt('clusterLabels must be a non-empty list of strings');
+  if (typeof a.idfUnseen !== 'number' || !Number.isFinite(a.idfUnseen)) throw corrupt('idfUnseen must be a number');
+  const arrays = a.arrays;
+  if (typeof arrays !== 'object' || arrays === null) throw corrupt('arrays missing');
+  for (const key of ['features', 'idf', 'centroids'] as const) {
+    const e = arrays[key];
+    if (typeof e !== 'object' || e === null || typeof e.base64 !== 'string' || !Number.isInteger(e.length)) throw corrupt(`array '${key}' missing or malformed`);
+  }
+  if (a.sha256 !== digest(arrays)) throw corrupt('checksum mismatch (the arrays were altered or damaged)');
+  const k = labels.length;
+  const featureRows = decode(arrays.features, 'int32', corrupt, 'features');
+  const idf = decode(arrays.idf, 'float32', corrupt, 'idf');
+  const centroids = decode(arrays.centroids, 'float32', corrupt, 'centroids');
+  if (idf.length !== featureRows.length) throw corrupt(`idf has ${idf.length} entries for ${featureRows.length} features`);
+  if (centroids.length !== featureRows.length * k) throw corrupt(`centroids have ${centroids.length} values, expected ${featureRows.length} x ${k}`);
+  for (let i = 0; i < featureRows.length; i++) {
+    if (featureRows[i] < 0 || featureRows[i] >= features.dim || (i > 0 && featureRows[i] <= featureRows[i - 1])) throw corrupt(`feature index ${i} out of order or range`);
+  }
+  if (m.k !== k) throw corrupt(`metadata k (${String(m.k)}) does not match ${k} cluster labels`);
+  return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows as Int32Array, idf: idf as Float32Array, idfUnseen: a.idfUnseen, centroids: centroids as Float32Array });
+}
+
+function decode(e: EncodedArray, dtype: EncodedArray['dtype'], corrupt: (what: string) => Error, key: string): Int32Array | Float32Array {
+  if (e.dtype !== dtype) throw corrupt(`array '${key}' has dtype ${String(e.dtype)}, expected ${dtype}`);
+  const bytes = Buffer.from(e.base64, 'base64');
+  if (bytes.length !== e.length * 4) throw corrupt(`array '${key}' holds ${bytes.length} bytes, expected ${e.length * 4}`);
+  // Copy into an aligned buffer (a Buffer's offset into its pool need not be a multiple of 4).
+  const aligned = new ArrayBuffer(bytes.length);
+  new Uint8Array(aligned).set(bytes);
+  return dtype === 'int32' ? new Int32Array(aligned) : new Float32Array(aligned);
+}

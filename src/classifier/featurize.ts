@@ -1,0 +1,277 @@
+/**
+ * Text -> hashed feature counts. Normalisation (NFKC, lower case, digits folded to 0, whitespace runs
+ * collapsed), word unigrams (and bigrams), character n-grams, all hashed into a fixed space.
+ * The hot path allocates nothing for ASCII text: it walks char codes and hashes incrementally.
+ */
+import { ClassifierError } from './errors.js';
+import { FNV_OFFSET, FNV_PRIME } from './hash.js';
+
+export interface FeatureSettings {
+  /** Size of the hashed feature space; a power of two. */
+  dim: number;
+  /** Longest word n-gram: 1 for unigrams, 2 to add bigrams. */
+  wordNgrams: number;
+  /** Character n-gram lengths, inclusive (over the normalised text, spaces included); max 0 for none. */
+  charNgramMin: number;
+  charNgramMax: number;
+  /** Map every digit to 0, so that numbers of the same shape share features. */
+  foldDigits: boolean;
+  /** Use 1 + ln(tf) instead of the raw count. */
+  sublinearTf: boolean;
+  /**
+   * Exponent on the smoothed IDF. Above 1 it pushes down features most prompts share (function words, common
+   * character n-grams), which otherwise dominate centroids averaged over many short prompts.
+   */
+  idfPower: number;
+}
+
+export const DEFAULT_FEATURES: Readonly<FeatureSettings> = Object.freeze({
+  dim: 1 << 18,
+  wordNgrams: 2,
+  charNgramMin: 4,
+  charNgramMax: 4,
+  foldDigits: true,
+  sublinearTf: true,
+  idfPower: 2.5,
+});
+
+const MAX_CHAR_NGRAM = 5;
+const CHAR_SEED = 0x2545f491;
+const BIGRAM_SEED = 0x68e31da4;
+const GOLDEN = 0x9e3779b1;
+
+/** ASCII character classes: 0 punctuation/symbol, 1 space, 2 word character (letter, digit, underscore). */
+const ASCII_CLASS = new Uint8Array(128);
+/** ASCII lower-casing table. */
+const ASCII_LOWER = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const lower = c >= 65 && c <= 90 ? c + 32 : c;
+  ASCII_LOWER[c] = lower;
+  if (c === 32 || (c >= 9 && c <= 13)) ASCII_CLASS[c] = 1;
+  else if ((lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95) ASCII_CLASS[c] = 2;
+}
+
+/** Class of a non-ASCII code: Unicode spaces 1, general punctuation and surrogates 0, else a word character 2. */
+function wideClass(c: number): number {
+  if (c === 0xa0 || c === 0x3000 || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200b)) return 1;
+  return (c >= 0x2000 && c <= 0x206f) || (c >= 0xd800 && c <= 0xdfff) ? 0 : 2;
+}
+
+/**
+ * Per code unit, filled on first sight: 0 not yet seen; 1 stable under NFKC (its lower case and class are
+ * in WIDE_LOWER / WIDE_CLASS); 2 the text needs a full NFKC pass (compatibility forms, combining marks,
+ * Hangul jamo, surrogates, lower case longer than one unit). Most non-ASCII text (curly quotes, accented
+ * letters, CJK) then needs no normalisation call and no allocation.
+ */
+const WIDE_STATE = new Uint8Array(65536);
+const WIDE_LOWER = new Uint16Array(65536);
+const WIDE_CLASS = new Uint8Array(65536);
+const COMBINING = /\p{M}/u;
+
+function learnWide(c: number): number {
+  const ch = String.fromCharCode(c);
+  const lower = ch.toLowerCase();
+  const stable =
+    ch.normalize('NFKC') === ch && lower.length === 1 && !COMBINING.test(ch) && !(c >= 0x1100 && c <= 0x11ff) && !(c >= 0xd800 && c <= 0xdfff);
+  WIDE_LOWER[c] = stable ? lower.charCodeAt(0) : c;
+  WIDE_CLASS[c] = wideClass(c);
+  WIDE_STATE[c] = stable ? 1 : 2;
+  return WIDE_STATE[c];
+}
+
+export function validateFeatureSettings(s: FeatureSettings): FeatureSettings {
+  const bad = (field: string, why: string) => new ClassifierError('invalid_option', `feature setting '${field}' ${why}`);
+  if (!Number.isInteger(s.dim) || s.dim < 1 << 8 || s.dim > 1 << 24 || (s.dim & (s.dim - 1)) !== 0) {
+    throw bad('dim', `must be a power of two between 256 and 16777216, got ${s.dim}`);
+  }
+  if (!Number.isInteger(s.wordNgrams) || s.wordNgrams < 0 || s.wordNgrams > 2) throw bad('wordNgrams', `must be 0, 1 or 2, got ${s.wordNgrams}`);
+  if (!Number.isInteger(s.charNgramMax) || s.charNgramMax < 0 || s.charNgramMax > MAX_CHAR_NGRAM) {
+    throw bad('charNgramMax', `must be an integer from 0 to ${MAX_CHAR_NGRAM}, got ${s.charNgramMax}`);
+  }
+  if (s.charNgramMax > 0 && (!Number.isInteger(s.charNgramMin) || s.charNgramMin < 1 || s.charNgramMin > s.charNgramMax)) {
+    throw bad('charNgramMin', `must be an integer from 1 to charNgramMax (${s.charNgramMax}), got ${s.charNgramMin}`);
+  }
+  if (s.wordNgrams === 0 && s.charNgramMax === 0) throw bad('wordNgrams', 'and charNgramMax cannot both be 0: no features');
+  if (typeof s.foldDigits !== 'boolean') throw bad('foldDigits', 'must be a boolean');
+  if (typeof s.sublinearTf !== 'boolean') throw bad('sublinearTf', 'must be a boolean');
+  if (typeof s.idfPower !== 'number' || !(s.idfPower > 0 && s.idfPower <= 8)) throw bad('idfPower', `must be a number in (0, 8], got ${s.idfPower}`);
+  return s;
+}
+
+/** Bucket of a 32-bit hash: multiplicative hashing keeps the well-mixed high bits. */
+function bucket(h: number, shift: number): number {
+  return Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+}
+
+/**
+ * Counts the hashed features of one text into a reusable scratch space. After `scan`, `touched[0..n)` holds
+ * the distinct feature indices and `counts[i]` their counts; the caller must zero them again (`clear`).
+ * Not re-entrant: one scan at a time (callers are synchronous).
+ */
+export class Featurizer {
+  readonly settings: Readonly<FeatureSettings>;
+  readonly counts: Int32Array;
+  private touchedBuf = new Int32Array(4096);
+  private readonly shift: number;
+
+  constructor(settings: FeatureSettings = DEFAULT_FEATURES) {
+    this.settings = Object.freeze({ ...validateFeatureSettings(settings) });
+    this.counts = new Int32Array(settings.dim);
+    this.shift = 32 - Math.log2(settings.dim);
+  }
+
+  get touched(): Int32Array {
+    return this.touchedBuf;
+  }
+
+  /** Feature weight for a count, before IDF. */
+  tfWeight(tf: number): number {
+    return tf === 1 ? 1 : this.settings.sublinearTf ? 1 + Math.log(tf) : tf;
+  }
+
+  /** Hashes `text`; returns the number of distinct features now listed in `touched`. */
+  scan(text: string): number {
+    const n = this.scanText(text, false);
+    return n >= 0 ? n : this.scanText(text.normalize('NFKC').toLowerCase(), true);
+  }
+
+  /** One pass; unless `normalized`, gives up (-1, counts cleared) at the first code unit that needs NFKC. */
+  private scanText(text: string, normalized: boolean): number {
+    const { wordNgrams, charNgramMin: cMin, charNgramMax: cMax, foldDigits } = this.settings;
+    const len = text.length;
+    const perChar = (cMax > 0 ? cMax - cMin + 1 : 0) + wordNgrams;
+    if (this.touchedBuf.length < (len + 2) * perChar) this.touchedBuf = new Int32Array((len + 2) * perChar * 2);
+    const touched = this.touchedBuf;
+    const counts = this.counts;
+    const shift = this.shift;
+    const words = wordNgrams > 0;
+    const bigrams = wordNgrams > 1;
+    const chars = cMax > 0;
+    // Which character n-gram lengths to emit (the bucket expression is inlined below: this loop is the hot path).
+    const e1 = chars && cMin <= 1;
+    const e2 = chars && cMin <= 2 && cMax >= 2;
+    const e3 = cMin <= 3 && cMax >= 3;
+    const e4 = cMin <= 4 && cMax >= 4;
+    const e5 = cMin <= 5 && cMax >= 5;
+    let n = 0;
+    let idx = 0;
+
+    // Character n-grams run over the text with whitespace runs collapsed to one space, a virtual space at
+    // each end; p1..p4 are the previous characters of that stream.
+    let p1 = 32;
+    let p2 = 0;
+    let p3 = 0;
+    let p4 = 0;
+    let filled = 1;
+    // Word state: FNV-1a over the current word; the previous word's hash for bigrams.
+    let word = 0;
+    let inWord = false;
+    let prevWord = 0;
+    let havePrev = false;
+
+    for (let i = 0; i <= len; i++) {
+      let c = i < len ? text.charCodeAt(i) : 32;
+      let cls: number;
+      if (c < 128) {
+        cls = ASCII_CLASS[c];
+        c = ASCII_LOWER[c];
+      } else {
+        const state = WIDE_STATE[c] || learnWide(c);
+        if (state === 2 && !normalized) {
+          this.clear(n);
+          return -1;
+        }
+        cls = WIDE_CLASS[c];
+        c = WIDE_LOWER[c];
+      }
+      if (foldDigits && c >= 49 && c <= 57) c = 48;
+
+      if (cls === 2) {
+        word = Math.imul((inWord ? word : FNV_OFFSET) ^ c, FNV_PRIME);
+        inWord = true;
+      } else if (inWord) {
+        inWord = false;
+        if (words) {
+          idx = Math.imul(word ^ (word >>> 15), GOLDEN) >>> shift;
+          if (counts[idx]++ === 0) touched[n++] = idx;
+          if (bigrams && havePrev) {
+            const pair = Math.imul(prevWord, BIGRAM_SEED) ^ word;
+            idx = Math.imul(pair ^ (pair >>> 15), GOLDEN) >>> shift;
+            if (counts[idx]++ === 0) touched[n++] = idx;
+          }
+        }
+        prevWord = word;
+        havePrev = true;
+      }
+
+      if (!chars) continue;
+      if (cls === 1) {
+        if (p1 === 32) continue;
+        c = 32;
+      }
+      if (filled < 5) filled++;
+      // The n-grams ending here, hashed from the last character backwards: one multiply per length.
+      let h = Math.imul(CHAR_SEED ^ c, FNV_PRIME);
+      if (e1) {
+        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+        if (counts[idx]++ === 0) touched[n++] = idx;
+      }
+      h = Math.imul(h ^ p1, FNV_PRIME);
+      if (e2) {
+        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+        if (counts[idx]++ === 0) touched[n++] = idx;
+      }
+      h = Math.imul(h ^ p2, FNV_PRIME);
+      if (e3 && filled >= 3) {
+        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+        if (counts[idx]++ === 0) touched[n++] = idx;
+      }
+      h = Math.imul(h ^ p3, FNV_PRIME);
+      if (e4 && filled >= 4) {
+        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+        if (counts[idx]++ === 0) touched[n++] = idx;
+      }
+      h = Math.imul(h ^ p4, FNV_PRIME);
+      if (e5 && filled >= 5) {
+        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
+        if (counts[idx]++ === 0) touched[n++] = idx;
+      }
+      p4 = p3;
+      p3 = p2;
+      p2 = p1;
+      p1 = c;
+    }
+    return n;
+  }
+
+  /** Zeroes the counts left by the last scan. */
+  clear(n: number): void {
+    const touched = this.touchedBuf;
+    for (let t = 0; t < n; t++) this.counts[touched[t]] = 0;
+  }
+
+  /**
+   * The word unigrams of a text with their feature index, for naming clusters' top terms at training
+   * time only (this allocates strings; the prediction path never calls it).
+   */
+  wordTerms(input: string): Array<[number, string]> {
+    if (this.settings.wordNgrams === 0) return [];
+    const text = input.normalize('NFKC').toLowerCase();
+    const out: Array<[number, string]> = [];
+    let start = -1;
+    let word = 0;
+    for (let i = 0; i <= text.length; i++) {
+      let c = i < text.length ? text.charCodeAt(i) : 32;
+      const cls = c < 128 ? ASCII_CLASS[c] : wideClass(c);
+      if (this.settings.foldDigits && c >= 49 && c <= 57) c = 48;
+      if (cls === 2) {
+        word = Math.imul((start >= 0 ? word : FNV_OFFSET) ^ c, FNV_PRIME);
+        if (start < 0) start = i;
+      } else if (start >= 0) {
+        out.push([bucket(word, this.shift), text.slice(start, i)]);
+        start = -1;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,10 @@
+export type { Prediction, PromptClassifier } from './types.js';
+export { ClassifierError, type ClassifierErrorCode } from './errors.js';
+export { DEFAULT_FEATURES, Featurizer, type FeatureSettings } from './featurize.js';
+export { ClassifierModel, type ClusterInfo, type ModelMetadata } from './model.js';
+export { trainClassifier, type LabelledText, type TrainOptions, type TrainProgress } from './train.js';
+export { loadModel, saveModel, parseModel, serializeModel, ARTIFACT_FORMAT, ARTIFACT_VERSION } from './artifact.js';
+export { readExamples, DEFAULT_TEXT_FIELD, DEFAULT_LABEL_FIELD, type ReadExamplesOptions } from './examples.js';
+export { evaluate, type EvalReport, type LabelScores } from './evaluate.js';
+export { defaultModel, readDefaultCorpus, DEFAULT_CORPUS_DIR } from './default-model.js';
+export { formatEvalReport, formatModelSummary } from './format.js';

@@ -1,0 +1,321 @@
+/**
+ * One forwarded request: sends it to a replica over its pooled connection, relays the answer to the
+ * client as it arrives, and turns every failure into the right ending:
+ * - before the first upstream byte: one retry on another replica of the expert, then 502;
+ * - no first byte within the expert's timeout_ms: 504;
+ * - after the first byte of a stream: an SSE error event, then the end (never a clean [DONE]);
+ * - client gone: the upstream request is aborted at once.
+ * Response headers go out with the first upstream byte, so failures before it can still be answered
+ * with a proper status and JSON error body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { BackendCall, StreamRelay, TokenUsage, UpstreamRequest } from '../backends/index.js';
+import type { Replica } from '../balancer/index.js';
+import { ApiError, SSE_HEADERS, sseError, toApiError } from '../protocol/index.js';
+import type { GatewayMetrics, ReplicaSeries } from '../telemetry/metrics.js';
+import type { ExpertRuntime } from './expert-router.js';
+import { CLUSTER_HEADER, EXPERT_HEADER, REPLICA_HEADER, serverTiming } from './headers.js';
+
+/** Status recorded for a request whose client went away before the end (nginx's convention). */
+const CLIENT_CLOSED = 499;
+/** Error bodies from upstream are read up to this size (the rest is dropped). */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export interface ExchangeInit {
+  res: ServerResponse;
+  req: IncomingMessage;
+  endpoint: string;
+  expert: ExpertRuntime;
+  cluster: string;
+  call: BackendCall;
+  upstream: UpstreamRequest;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  classifyMs: number;
+  /** Called once when the exchange ends, whatever the outcome (frees the admission slot). */
+  onDone: () => void;
+}
+
+type Mode = 'waiting' | 'error-body' | 'body' | 'stream';
+
+/** One try against one replica; callbacks of a superseded try are ignored. */
+class Attempt implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined;
+
+  constructor(private readonly exchange: Exchange, readonly replica: Replica, readonly series: ReplicaSeries) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (!this.exchange.isCurrent(this)) controller.abort(new Error('request no longer needed'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.controller = controller;
+    if (this.exchange.isCurrent(this)) this.exchange.onStatus(statusCode);
+    else controller.abort(new Error('request no longer needed'));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.exchange.isCurrent(this)) this.exchange.onData(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.exchange.isCurrent(this)) this.exchange.onEnd();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.exchange.isCurrent(this)) this.exchange.onUpstreamError(error);
+  }
+
+  abort(reason: Error): void {
+    if (this.controller && !this.controller.aborted) this.controller.abort(reason);
+  }
+}
+
+export class Exchange {
+  /** The try in progress; it holds the replica's in-flight count until released. */
+  private attempt: Attempt | undefined;
+  /** The latest try, for labels after it was released. */
+  private last: Attempt | undefined;
+  private attempts = 0;
+  private mode: Mode = 'waiting';
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private bodySize = 0;
+  private relay: StreamRelay | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private forwardedAt = 0;
+  private usage: TokenUsage | undefined;
+
+  constructor(private readonly x: ExchangeInit) {}
+
+  start(): void {
+    const { res } = this.x;
+    res.on('close', () => {
+      if (!this.finished) this.clientGone();
+    });
+    this.forwardedAt = performance.now();
+    const replica = this.x.expert.pool.pick();
+    if (!replica) {
+      this.fail(new ApiError('no_healthy_replica', `expert '${this.x.expert.config.name}' has no healthy replica`));
+      return;
+    }
+    this.timer = setTimeout(() => this.timeout(), this.x.expert.config.timeout_ms);
+    this.launch(replica);
+  }
+
+  isCurrent(attempt: Attempt): boolean {
+    return !this.finished && this.attempt === attempt;
+  }
+
+  private launch(replica: Replica): void {
+    const series = this.x.expert.series.get(replica.url)!;
+    const attempt = new Attempt(this, replica, series);
+    this.attempt = attempt;
+    this.last = attempt;
+    this.attempts++;
+    this.mode = 'waiting';
+    replica.inFlight++;
+    series.inFlight.inc();
+    replica.pool.dispatch(
+      { path: this.x.upstream.path, method: 'POST', body: this.x.upstream.body, headers: this.x.expert.upstreamHeaders },
+      attempt,
+    );
+  }
+
+  /** Ends the current attempt's accounting (not the upstream request itself). */
+  private releaseAttempt(): Attempt | undefined {
+    const attempt = this.attempt;
+    if (!attempt) return undefined;
+    this.attempt = undefined;
+    attempt.replica.inFlight--;
+    attempt.series.inFlight.dec();
+    return attempt;
+  }
+
+  onStatus(status: number): void {
+    this.status = status;
+    const replica = this.attempt!.replica;
+    if (!replica.answered || !replica.up) {
+      replica.markUp();
+      this.attempt!.series.up.set(1);
+    }
+    if (status < 200 || status >= 300) this.mode = 'error-body';
+    else if (this.x.call.stream) {
+      this.mode = 'stream';
+      this.relay = this.x.expert.backend.streamRelay(this.x.call);
+    } else this.mode = 'body';
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.mode !== 'stream') {
+      if (this.mode === 'body') clearTimeout(this.timer);
+      if (this.mode === 'body' || this.bodySize < ERROR_BODY_LIMIT) {
+        this.chunks.push(chunk);
+        this.bodySize += chunk.length;
+      }
+      return;
+    }
+    const { res } = this.x;
+    if (!res.headersSent) this.sendHeaders(SSE_HEADERS);
+    let out: Buffer | string | null;
+    try {
+      out = this.relay!.data(chunk);
+    } catch (err) {
+      this.streamFailed(toApiError(err));
+      return;
+    }
+    if (out !== null && !res.write(out)) {
+      // The client reads slower than the expert writes: stop reading upstream until it drains.
+      const controller = this.attempt!.controller!;
+      controller.pause();
+      res.once('drain', () => controller.resume());
+    }
+  }
+
+  onEnd(): void {
+    const backend = this.x.expert.backend;
+    if (this.mode === 'error-body') {
+      const err = backend.upstreamError(this.status, Buffer.concat(this.chunks));
+      this.chunks = [];
+      if (this.status >= 500) this.retryOrFail(err);
+      else this.fail(err);
+      return;
+    }
+    if (this.mode === 'body') {
+      let adapted;
+      try {
+        adapted = backend.response(this.x.call, Buffer.concat(this.chunks, this.bodySize));
+      } catch (err) {
+        this.fail(toApiError(err));
+        return;
+      }
+      this.chunks = [];
+      this.usage = adapted.usage;
+      const body = adapted.body;
+      this.sendHeaders({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      this.x.res.end(body);
+      this.finish(200);
+      return;
+    }
+    let tail: Buffer | string | null;
+    try {
+      tail = this.relay!.end();
+    } catch (err) {
+      this.streamFailed(toApiError(err));
+      return;
+    }
+    this.usage = this.relay!.usage;
+    if (!this.x.res.headersSent) this.sendHeaders(SSE_HEADERS);
+    if (tail !== null) this.x.res.end(tail);
+    else this.x.res.end();
+    this.finish(200);
+  }
+
+  onUpstreamError(error: Error): void {
+    const replica = this.attempt!.replica;
+    if (this.x.res.headersSent) {
+      this.streamFailed(new ApiError('upstream_stream_error', `expert '${this.x.expert.config.name}' failed mid-stream: ${error.message}`, { cause: error }));
+      return;
+    }
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED') {
+      replica.markDown();
+      this.attempt!.series.up.set(0);
+      this.x.logger.warn({ expert: this.x.expert.config.name, replica: replica.url }, 'replica refused the connection; marked down');
+    }
+    this.retryOrFail(new ApiError('upstream_unreachable', `expert '${this.x.expert.config.name}' replica ${replica.url} failed: ${error.message}`, { cause: error }));
+  }
+
+  /** A failure before the first byte: once, another replica of the same expert; then the error. */
+  private retryOrFail(err: ApiError): void {
+    const failed = this.releaseAttempt();
+    if (this.attempts === 1 && failed) {
+      const other = this.x.expert.pool.pick(failed.replica);
+      if (other) {
+        this.x.metrics.retry(this.x.expert.config.name);
+        this.chunks = [];
+        this.bodySize = 0;
+        this.launch(other);
+        return;
+      }
+    }
+    this.fail(err);
+  }
+
+  private timeout(): void {
+    if (this.finished) return;
+    const attempt = this.releaseAttempt();
+    const err = new ApiError('upstream_timeout', `expert '${this.x.expert.config.name}' sent no first token within ${this.x.expert.config.timeout_ms} ms`);
+    attempt?.abort(err);
+    this.fail(err);
+  }
+
+  private clientGone(): void {
+    const attempt = this.releaseAttempt();
+    attempt?.abort(new Error('client closed the connection'));
+    this.x.metrics.error(this.x.expert.config.name, 'client_closed');
+    this.finish(CLIENT_CLOSED);
+  }
+
+  /** Answers with an error: a JSON body when nothing was sent yet, else an SSE error event. */
+  private fail(err: ApiError): void {
+    if (this.x.res.headersSent) {
+      this.streamFailed(err);
+      return;
+    }
+    const attempt = this.releaseAttempt();
+    attempt?.abort(err);
+    const body = JSON.stringify(err.toBody());
+    this.sendHeaders({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, err.status);
+    this.x.res.end(body);
+    this.x.metrics.error(this.x.expert.config.name, err.code);
+    this.finish(err.status);
+  }
+
+  private streamFailed(err: ApiError): void {
+    const attempt = this.releaseAttempt();
+    attempt?.abort(err);
+    this.usage = this.relay?.usage;
+    this.x.res.end(sseError(err.toBody()));
+    this.x.metrics.error(this.x.expert.config.name, err.code);
+    this.finish(this.status || err.status);
+  }
+
+  private sendHeaders(headers: Record<string, string>, status = 200): void {
+    clearTimeout(this.timer);
+    const x = this.x;
+    const attempt = this.last;
+    x.res.writeHead(status, {
+      ...headers,
+      [EXPERT_HEADER]: x.expert.config.name,
+      [CLUSTER_HEADER]: x.cluster,
+      ...(attempt ? { [REPLICA_HEADER]: attempt.replica.url } : {}),
+      'server-timing': serverTiming(this.forwardedAt - x.startedAt, x.classifyMs),
+    });
+    if (status === 200 && attempt) attempt.series.ttft.observe((performance.now() - x.startedAt) / 1000);
+  }
+
+  /** Once per exchange: metrics, the replica's and the expert's accounting. */
+  private finish(status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.releaseAttempt();
+    const x = this.x;
+    const attempt = this.last;
+    const replica = attempt?.replica.url ?? 'none';
+    x.metrics.request(x.expert.config.name, replica, x.endpoint, status);
+    if (attempt) {
+      attempt.series.duration.observe((performance.now() - x.startedAt) / 1000);
+      if (this.usage?.prompt) attempt.series.promptTokens.inc(this.usage.prompt);
+      if (this.usage?.completion) attempt.series.completionTokens.inc(this.usage.completion);
+    }
+    x.onDone();
+  }
+}

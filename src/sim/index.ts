@@ -1,0 +1,24 @@
+/** The GPU inference-server simulator: profiles, clocks, the batching engine, the HTTP server, calibration. */
+export { resolveProfile, listProfiles, memoryFit, profileCatalog, KV_BLOCK_SIZE, DEFAULT_ENGINE } from './profiles.js';
+export type { Deployment, ProfileListing, GpuProfile, ModelProfile, FormatProfile, EngineProfile } from './profiles.js';
+export { VirtualClock, RealClock } from './clock.js';
+export type { Clock, Timer } from './clock.js';
+export { createEngine } from './engine.js';
+export type { SimEngine, SimEngineStats, SimRequest, TokenListener, FinishInfo, FinishReason, SubmitHandle, EngineOptions } from './engine.js';
+export { createStepModel } from './perf-model.js';
+export type { StepLoad, StepBreakdown, StepModel } from './perf-model.js';
+export { startSimServer } from './server.js';
+export type { SimServer, SimServerOptions, SimServerStats } from './server.js';
+export { loadSimConfig, parseSimConfig, startSimServers } from './config-file.js';
+export { NO_FAULTS, parseFaultUpdate } from './faults.js';
+export type { FaultSettings } from './faults.js';
+export { DEFAULT_OUTPUT_LENGTH } from './output-length.js';
+export type { OutputLengthDistribution } from './output-length.js';
+export { countPromptTokens } from './tokenizer.js';
+export { loadCalibrationTable, runCalibration, simulateWorkload, DEFAULT_TOLERANCE } from './calibration.js';
+export type { CalibrationRow, CalibrationResult, Workload } from './calibration.js';
+export { fitEngine } from './fit.js';
+export type { FitResult } from './fit.js';
+export { SimError } from './errors.js';
+export type { SimErrorCode } from './errors.js';
+export { Rng } from './rng.js';

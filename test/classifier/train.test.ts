@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { ClassifierError, defaultModel, evaluate, readDefaultCorpus, trainClassifier, type PromptClassifier } from '../../src/classifier/index.js';
+import { TINY_CORPUS, TOPIC_PAIRS } from './fixtures.js';
+
+describe('trainClassifier', () => {
+  it('supervised: one centroid per label by default, more on request', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 1 });
+    expect(model.k).toBe(3);
+    expect(model.clusterLabels).toEqual(['code', 'law', 'math']);
+    expect(model.metadata.mode).toBe('supervised');
+    expect(model.metadata.corpusSize).toBe(TINY_CORPUS.length);
+    expect(model.metadata.purity).toBe(1);
+    expect(model.metadata.clusters.map((c) => c.size)).toEqual([30, 30, 30]);
+    expect(model.metadata.clusters[0].topTerms.length).toBeGreaterThan(0);
+    expect(model.predict('my python function throws a compile error').label).toBe('code');
+    expect(model.predict('the defendant appealed to the court').label).toBe('law');
+    const two = trainClassifier(TINY_CORPUS, { seed: 1, centroidsPerLabel: 2 });
+    expect(two.clusterLabels).toEqual(['code', 'code', 'law', 'law', 'math', 'math']);
+  });
+
+  it('prediction carries scores for every cluster and the margin between the best two', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 1 });
+    const p = model.predict('derivative of sin and the integral of x');
+    expect(p.label).toBe('math');
+    expect(p.scores).toHaveLength(3);
+    expect(p.score).toBe(Math.max(...p.scores));
+    const [first, second] = [...p.scores].sort((a, b) => b - a);
+    expect(p.margin).toBeCloseTo(first - second, 12);
+    expect(p.score).toBeLessThanOrEqual(1 + 1e-9);
+    expect(model.predict('').scores.every((s) => s === 0)).toBe(true);
+  });
+
+  it('unsupervised: k clusters named by majority label, or cluster-N without labels', () => {
+    const named = trainClassifier(TOPIC_PAIRS, { k: 3, seed: 5, restarts: 5 });
+    expect(named.metadata.mode).toBe('unsupervised');
+    expect([...named.clusterLabels].sort()).toEqual(['code', 'law', 'math']);
+    expect(named.metadata.purity).toBe(1);
+    expect(named.metadata.clusters.map((c) => c.size)).toEqual([15, 15, 15]);
+    const bare = trainClassifier(TINY_CORPUS.map(({ text }) => ({ text })), { k: 2, seed: 5 });
+    expect(bare.clusterLabels).toEqual(['cluster-0', 'cluster-1']);
+    expect(bare.metadata.purity).toBeNull();
+    expect(bare.metadata.clusters[0].purity).toBeNull();
+  });
+
+  it('rejects bad input with a stable code', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err instanceof ClassifierError ? err.code : 'other';
+      }
+      return 'none';
+    };
+    expect(code(() => trainClassifier([], {}))).toBe('data_empty');
+    expect(code(() => trainClassifier(TINY_CORPUS, { k: 1000 }))).toBe('invalid_option');
+    expect(code(() => trainClassifier([{ text: ' ', label: 'x' }], {}))).toBe('data_empty_text');
+    expect(code(() => trainClassifier([{ text: 'hello' }], { supervised: true }))).toBe('data_missing_field');
+    expect(code(() => trainClassifier(TINY_CORPUS, { seed: -1 }))).toBe('invalid_option');
+  });
+});
+
+describe('evaluate', () => {
+  it('computes accuracy, per-label scores, macro-F1 and the confusion matrix', () => {
+    const answers: Record<string, string> = { a1: 'a', a2: 'a', a3: 'b', b1: 'b', b2: 'c' };
+    const fake: PromptClassifier = {
+      k: 3,
+      clusterLabels: ['a', 'b', 'c'],
+      predict: (text) => ({ cluster: 0, label: answers[text], score: 1, margin: 1, scores: [1, 0, 0] }),
+    };
+    const report = evaluate(fake, [
+      { text: 'a1', label: 'a' },
+      { text: 'a2', label: 'a' },
+      { text: 'a3', label: 'a' },
+      { text: 'b1', label: 'b' },
+      { text: 'b2', label: 'b' },
+    ]);
+    expect(report.n).toBe(5);
+    expect(report.accuracy).toBeCloseTo(3 / 5);
+    expect(report.confusion).toEqual({ a: { a: 2, b: 1, c: 0 }, b: { a: 0, b: 1, c: 1 }, c: { a: 0, b: 0, c: 0 } });
+    expect(report.per_label.a).toEqual({ precision: 1, recall: 2 / 3, f1: 0.8, support: 3 });
+    expect(report.per_label.b.precision).toBeCloseTo(0.5);
+    expect(report.per_label.b.recall).toBeCloseTo(0.5);
+    expect(report.per_label.c).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });
+    expect(report.macro_f1).toBeCloseTo((0.8 + 0.5 + 0) / 3);
+    expect(() => evaluate(fake, [{ text: 'a1' }])).toThrow(/no label/);
+  });
+});
+
+describe('defaultModel', () => {
+  it('is trained once from data/corpus with the six labels and routes obvious prompts', () => {
+    const corpus = readDefaultCorpus();
+    const model = defaultModel();
+    expect(defaultModel()).toBe(model);
+    expect(model.metadata.mode).toBe('supervised');
+    expect(model.metadata.corpusSize).toBe(corpus.length);
+    expect([...new Set(model.clusterLabels)].sort()).toEqual(['code', 'creative', 'general', 'law', 'math', 'medicine']);
+    expect(model.predict('Why does my Python script raise TypeError: list indices must be integers?').label).toBe('code');
+    expect(model.predict('Solve for x: 3x + 7 = 22').label).toBe('math');
+    expect(model.predict('What are the common side effects of metformin in patients with type 2 diabetes?').label).toBe('medicine');
+    expect(model.predict('Is a verbal contract legally binding if the defendant never signed anything?').label).toBe('law');
+    expect(model.predict('Write a short poem about autumn leaves').label).toBe('creative');
+  });
+});
