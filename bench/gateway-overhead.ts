@@ -6,7 +6,7 @@
  * gateway's memory and CPU are its own; the gateway runs from dist/ with plain node, as deployed
  * (so run `npm run build` first). Prints medians and ratios (the machine is shared and noisy).
  *
- *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--ttft-ms 20] [--itl-ms 5]
+ *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 2] [--ttft-ms 20] [--itl-ms 5]
  *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH]
  *
  * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
@@ -24,6 +24,7 @@ interface Options {
   levels: number[];
   seconds: number;
   warmupSeconds: number;
+  rounds: number;
   ttftMs: number;
   itlMs: number;
   tokens: number;
@@ -113,8 +114,9 @@ function stats(child: ChildProcess): Promise<{ rss: number; cpuMs: number }> {
 interface StreamResult {
   ttftMs: number;
   ok: boolean;
-  /** The gateway's own time before forwarding, from its server-timing header (NaN direct). */
+  /** The gateway's own time before forwarding and its classification part, from server-timing (NaN direct). */
   gatewayMs: number;
+  classifyMs: number;
 }
 
 /** One streaming request; resolves at its end. `onFirst` fires at the first body byte. */
@@ -124,6 +126,7 @@ function streamOnce(agent: Agent, origin: string, body: string, onFirst?: () => 
     let ttftMs = -1;
     let status = 0;
     let gatewayMs = NaN;
+    let classifyMs = NaN;
     let tail = '';
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(controller) {
@@ -132,7 +135,10 @@ function streamOnce(agent: Agent, origin: string, body: string, onFirst?: () => 
       onResponseStart(_c, statusCode, headers) {
         status = statusCode;
         const timing = headers['server-timing'];
-        if (typeof timing === 'string') gatewayMs = Number(/gateway;dur=([\d.]+)/.exec(timing)?.[1]);
+        if (typeof timing === 'string') {
+          gatewayMs = Number(/gateway;dur=([\d.]+)/.exec(timing)?.[1]);
+          classifyMs = Number(/classify;dur=([\d.]+)/.exec(timing)?.[1]);
+        }
       },
       onResponseData(_c, chunk) {
         if (ttftMs < 0) {
@@ -142,10 +148,10 @@ function streamOnce(agent: Agent, origin: string, body: string, onFirst?: () => 
         tail = chunk.toString('latin1', Math.max(0, chunk.length - 20));
       },
       onResponseEnd() {
-        resolve({ ttftMs, ok: status === 200 && tail.includes('[DONE]'), gatewayMs });
+        resolve({ ttftMs, ok: status === 200 && tail.includes('[DONE]'), gatewayMs, classifyMs });
       },
       onResponseError() {
-        resolve({ ttftMs, ok: false, gatewayMs });
+        resolve({ ttftMs, ok: false, gatewayMs, classifyMs });
       },
     };
     agent.dispatch({ origin, path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body }, handler);
@@ -162,15 +168,41 @@ function requestBody(i: number, maxTokens: number): string {
   });
 }
 
-interface LevelResult {
-  ttftP50: number;
-  /** Median of the gateway's own pre-forwarding time (server-timing). */
-  gatewayP50: number;
-  ttftP90: number;
+/** One closed-loop run of one level. */
+interface RunResult {
+  ttfts: number[];
+  gatewayMs: number[];
+  classifyMs: number[];
   reqPerSec: number;
   errors: number;
   /** Requests completed, warm-up included (for CPU per request). */
   total: number;
+}
+
+/** The runs of one level and mode, pooled. */
+interface LevelResult {
+  ttftP50: number;
+  ttftP90: number;
+  /** Medians of the gateway's own pre-forwarding time and of its classification time (server-timing). */
+  gatewayP50: number;
+  classifyP50: number;
+  reqPerSec: number;
+  errors: number;
+}
+
+function pool(runs: RunResult[]): LevelResult {
+  const ttfts = runs.flatMap((r) => r.ttfts).sort((a, b) => a - b);
+  const gatewayMs = runs.flatMap((r) => r.gatewayMs).sort((a, b) => a - b);
+  const classifyMs = runs.flatMap((r) => r.classifyMs).sort((a, b) => a - b);
+  const rates = runs.map((r) => r.reqPerSec).sort((a, b) => a - b);
+  return {
+    ttftP50: quantile(ttfts, 0.5),
+    ttftP90: quantile(ttfts, 0.9),
+    gatewayP50: quantile(gatewayMs, 0.5),
+    classifyP50: quantile(classifyMs, 0.5),
+    reqPerSec: quantile(rates, 0.5),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -179,9 +211,10 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** Closed loop: `users` streams, each sending its next request when the previous ends. */
-async function closedLoop(agent: Agent, origin: string, users: number, opts: Options): Promise<LevelResult> {
+async function closedLoop(agent: Agent, origin: string, users: number, opts: Options): Promise<RunResult> {
   const ttfts: number[] = [];
   const gatewayMs: number[] = [];
+  const classifyMs: number[] = [];
   let completed = 0;
   let errors = 0;
   let total = 0;
@@ -203,14 +236,13 @@ async function closedLoop(agent: Agent, origin: string, users: number, opts: Opt
       }
       ttfts.push(r.ttftMs);
       gatewayMs.push(r.gatewayMs);
+      classifyMs.push(r.classifyMs);
       completed++;
       lastEnd = now;
     }
   };
   await Promise.all(Array.from({ length: users }, (_, u) => user(u)));
-  ttfts.sort((a, b) => a - b);
-  gatewayMs.sort((a, b) => a - b);
-  return { ttftP50: quantile(ttfts, 0.5), gatewayP50: quantile(gatewayMs, 0.5), ttftP90: quantile(ttfts, 0.9), reqPerSec: completed / ((lastEnd - measureFrom) / 1000), errors, total };
+  return { ttfts, gatewayMs, classifyMs, reqPerSec: completed / ((lastEnd - measureFrom) / 1000), errors, total };
 }
 
 /** Opens `n` long streams through the gateway, samples its RSS once all are streaming, then aborts them. */
@@ -267,6 +299,7 @@ function parseOptions(): Options {
       levels: { type: 'string', default: '1,100,500' },
       seconds: { type: 'string', default: '3' },
       'warmup-seconds': { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '2' },
       'ttft-ms': { type: 'string', default: '20' },
       'itl-ms': { type: 'string', default: '5' },
       tokens: { type: 'string', default: '16' },
@@ -278,6 +311,7 @@ function parseOptions(): Options {
     levels: values.levels.split(',').map(Number),
     seconds: Number(values.seconds),
     warmupSeconds: Number(values['warmup-seconds']),
+    rounds: Number(values.rounds),
     ttftMs: Number(values['ttft-ms']),
     itlMs: Number(values['itl-ms']),
     tokens: Number(values.tokens),
@@ -294,17 +328,26 @@ async function main(): Promise<void> {
   const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel });
   const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   try {
-    console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; ${opts.seconds} s per level after ${opts.warmupSeconds} s warm-up`);
+    console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; per level and mode ${opts.rounds} rounds of ${opts.seconds} s after ${opts.warmupSeconds} s warm-up`);
     console.log('streams | direct TTFT p50 / p90 ms | gateway TTFT p50 / p90 ms | added TTFT p50 ms | direct req/s | gateway req/s | ratio | errors d/g');
     const rows: { users: number; direct: LevelResult; viaGateway: LevelResult; cpu: CpuPerRequest }[] = [];
     for (const users of opts.levels) {
-      let before = await cpuNow(stub.child, gateway.child);
-      const direct = await closedLoop(agent, stub.url, users, opts);
-      const directCpu = cpuSince(before, await cpuNow(stub.child, gateway.child), direct.total);
-      before = await cpuNow(stub.child, gateway.child);
-      const viaGateway = await closedLoop(agent, gateway.url, users, opts);
-      const gatewayCpu = cpuSince(before, await cpuNow(stub.child, gateway.child), viaGateway.total);
-      rows.push({ users, direct, viaGateway, cpu: { client: gatewayCpu.client, stub: gatewayCpu.stub, gateway: gatewayCpu.gateway, directClient: directCpu.client, directStub: directCpu.stub } });
+      const runs = { direct: [] as RunResult[], gateway: [] as RunResult[] };
+      const cpu = { direct: [] as CpuSample[], gateway: [] as CpuSample[] };
+      // Rounds alternate the order (direct first, then gateway first) so drift hits both alike.
+      for (let round = 0; round < opts.rounds; round++) {
+        const order = round % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const);
+        for (const mode of order) {
+          const before = await cpuNow(stub.child, gateway.child);
+          const run = await closedLoop(agent, mode === 'direct' ? stub.url : gateway.url, users, opts);
+          cpu[mode].push(cpuSince(before, await cpuNow(stub.child, gateway.child), run.total));
+          runs[mode].push(run);
+        }
+      }
+      const direct = pool(runs.direct);
+      const viaGateway = pool(runs.gateway);
+      const med = (xs: CpuSample[], k: keyof CpuSample): number => quantile(xs.map((x) => x[k]).sort((a, b) => a - b), 0.5);
+      rows.push({ users, direct, viaGateway, cpu: { client: med(cpu.gateway, 'client'), stub: med(cpu.gateway, 'stub'), gateway: med(cpu.gateway, 'gateway'), directClient: med(cpu.direct, 'client'), directStub: med(cpu.direct, 'stub') } });
       console.log([
         String(users).padStart(7),
         `${direct.ttftP50.toFixed(2)} / ${direct.ttftP90.toFixed(2)}`.padStart(25),
@@ -329,7 +372,7 @@ async function main(): Promise<void> {
       `at 100 <= 1 ms: ${verdict(added(100) === undefined ? undefined : added(100)! <= 1)}; ` +
       `req/s ratio at 500 >= 0.75: ${verdict(ratio500 === undefined ? undefined : ratio500 >= 0.75)}; ` +
       `RSS at ${opts.openStreams} streams < 200 MB: ${verdict(rss.rssMb < 200)}`);
-    console.log(`gateway's own time before forwarding (server-timing), p50: ${rows.map((r) => `${r.users} streams ${r.viaGateway.gatewayP50.toFixed(3)} ms`).join(', ')}`);
+    console.log(`gateway's own time before forwarding (server-timing), p50, of which classifying: ${rows.map((r) => `${r.users} streams ${r.viaGateway.gatewayP50.toFixed(3)} ms (${r.viaGateway.classifyP50.toFixed(3)} ms)`).join(', ')}`);
     console.log('CPU µs per request (direct: client + stub; through the gateway: client + stub + gateway):');
     for (const { users, cpu } of rows) {
       console.log(`  ${String(users).padStart(3)} streams: direct ${cpu.directClient.toFixed(0)} + ${cpu.directStub.toFixed(0)}; ` +

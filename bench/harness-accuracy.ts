@@ -100,6 +100,8 @@ async function main(): Promise<void> {
   const raw: number[] = [];
   try {
     for (let i = 0; i < Number(values.repeats); i++) {
+      // Alternate which client goes first, so a drift in the machine's load favours neither.
+      const referenceFirst = i % 2 === 1 ? median(await rawTtfts(url, users, Number(values.seconds) * 1000)) : undefined;
       const result = await runBench({
         target: url,
         model: 'stub-model',
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
         prompts,
       });
       const level = result.levels[0];
-      const reference = median(await rawTtfts(url, users, Number(values.seconds) * 1000));
+      const reference = referenceFirst ?? median(await rawTtfts(url, users, Number(values.seconds) * 1000));
       raw.push(reference);
       ttft.push(level.ttft_ms.p50 ?? NaN);
       itl.push(level.itl_ms.p50 ?? NaN);

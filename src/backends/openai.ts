@@ -63,6 +63,9 @@ class OpenAIStreamRelay implements StreamRelay {
 
   /** Relays whole events only, dropping the usage-only event ("choices":[] with a usage object). */
   private withoutUsage(chunk: Buffer): Buffer | null {
+    // The usual chunk: whole events, no usage object in them.
+    const n = chunk.length;
+    if (!this.pending && n >= 2 && chunk[n - 1] === 0x0a && chunk[n - 2] === 0x0a && chunk.indexOf(USAGE_EVENT) === -1) return chunk;
     const bytes = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     const cut = bytes.lastIndexOf(EVENT_END);
     if (cut === -1) {

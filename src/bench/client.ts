@@ -200,19 +200,18 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
       },
     };
 
+    // Everything is built before the send time is taken, so serialisation does not count as latency.
+    const options: Dispatcher.DispatchOptions = {
+      origin: spec.origin,
+      method: 'POST',
+      path: spec.basePath + adapter.path(spec.settings.model),
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...spec.headers },
+      body: adapter.body(spec.prompt, spec.settings),
+    };
     spec.inflight?.add(cancel);
     record.sent_ms = round3(clock());
     try {
-      spec.dispatcher.dispatch(
-        {
-          origin: spec.origin,
-          method: 'POST',
-          path: spec.basePath + adapter.path(spec.settings.model),
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...spec.headers },
-          body: adapter.body(spec.prompt, spec.settings),
-        },
-        handler,
-      );
+      spec.dispatcher.dispatch(options, handler);
     } catch (err) {
       const { kind, message } = classifyError(err, false);
       finish(kind, message);

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { LevelSummary } from './metrics.js';
 import { renderComparisonReport, type ReportSeries } from './report/render.js';
-import type { BenchResult } from './runner.js';
+import type { BenchResult } from './options.js';
 import { SUMMARY_SCHEMA_ID, SUMMARY_VERSION, benchSummarySchema, type BenchSummary } from './summary-schema.js';
 
 export function toSummary(result: BenchResult): BenchSummary {

@@ -1,7 +1,7 @@
 /** Progress of a bench run: a live bar on a terminal, a plain line every few seconds otherwise. */
 import cliProgress from 'cli-progress';
 import type { LevelSummary } from './metrics.js';
-import type { ProgressSnapshot } from './runner.js';
+import type { ProgressSnapshot } from './options.js';
 import { formatNumber } from './report/svg.js';
 
 export interface ProgressReporter {

@@ -113,8 +113,11 @@ export function parseModel(text: string, name: string): ClassifierModel {
   const centroids = decode(arrays.centroids, 'float32', corrupt, 'centroids');
   if (idf.length !== featureRows.length) throw corrupt(`idf has ${idf.length} entries for ${featureRows.length} features`);
   if (centroids.length !== featureRows.length * k) throw corrupt(`centroids have ${centroids.length} values, expected ${featureRows.length} x ${k}`);
+  const taken = new Uint8Array(features.dim);
   for (let i = 0; i < featureRows.length; i++) {
-    if (featureRows[i] < 0 || featureRows[i] >= features.dim || (i > 0 && featureRows[i] <= featureRows[i - 1])) throw corrupt(`feature index ${i} out of order or range`);
+    const f = featureRows[i];
+    if (f < 0 || f >= features.dim || taken[f]) throw corrupt(`feature row ${i} is out of range or repeated`);
+    taken[f] = 1;
   }
   if (m.k !== k) throw corrupt(`metadata k (${String(m.k)}) does not match ${k} cluster labels`);
   return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows as Int32Array, idf: idf as Float32Array, idfUnseen: a.idfUnseen, centroids: centroids as Float32Array });

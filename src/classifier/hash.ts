@@ -1,17 +1,7 @@
-/** Cheap 32-bit hashing and a seeded random generator: no allocation, reproducible across runs. */
+/** FNV-1a constants for the featurizer and a seeded random generator: reproducible across runs. */
 
 export const FNV_OFFSET = 0x811c9dc5 | 0;
 export const FNV_PRIME = 0x01000193;
-
-/** Murmur3's finalizer: spreads the bits of a 32-bit hash so that low bits make a good bucket index. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** mulberry32: a small, fast generator whose whole state is one 32-bit integer (so `--seed` fixes every draw). */
 export function createRandom(seed: number): () => number {

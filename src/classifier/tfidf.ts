@@ -11,7 +11,7 @@ export interface SparseVector {
 }
 
 export interface TfidfFit {
-  /** Hashed feature index of each compact row, ascending. */
+  /** Hashed feature index of each compact row; rows ordered by falling document frequency. */
   features: Int32Array;
   /** IDF of each compact row. */
   idf: Float32Array;
@@ -27,7 +27,7 @@ export function smoothIdf(docs: number, df: number, power: number): number {
 }
 
 export function fitTfidf(texts: readonly string[], featurizer: Featurizer, onDoc?: (done: number) => void): TfidfFit {
-  const { dim, idfPower: power } = featurizer.settings;
+  const { dim, idfPower: power, maxFeatures } = featurizer.settings;
   const df = new Int32Array(dim);
   // Pass 1: raw (feature, count) lists per document, and document frequencies.
   const rawIdx: Int32Array[] = new Array(texts.length);
@@ -37,7 +37,7 @@ export function fitTfidf(texts: readonly string[], featurizer: Featurizer, onDoc
     const idx = featurizer.touched.slice(0, n);
     const tf = new Int32Array(n);
     for (let t = 0; t < n; t++) {
-      tf[t] = featurizer.counts[idx[t]];
+      tf[t] = featurizer.count(idx[t]);
       df[idx[t]]++;
     }
     featurizer.clear(n);
@@ -47,34 +47,45 @@ export function fitTfidf(texts: readonly string[], featurizer: Featurizer, onDoc
   }
   onDoc?.(texts.length);
 
+  // Rows in order of falling document frequency (ties by feature index): the features most prompts share
+  // sit together at the start of every per-row array, so scoring and clustering mostly hit the cache.
+  // Beyond maxFeatures the rarest are dropped: they are then treated as unseen (their IDF was close to
+  // the unseen IDF anyway), counting in a vector's norm but adding nothing to any centroid.
+  const seen: number[] = [];
+  for (let f = 0; f < dim; f++) if (df[f] > 0) seen.push(f);
+  seen.sort((a, b) => df[b] - df[a] || a - b);
+  if (seen.length > maxFeatures) seen.length = maxFeatures;
+  const idfUnseen = smoothIdf(texts.length, 0, power);
   const rowOf = new Int32Array(dim).fill(-1);
-  let rows = 0;
-  for (let f = 0; f < dim; f++) if (df[f] > 0) rowOf[f] = rows++;
-  const features = new Int32Array(rows);
-  const idf = new Float32Array(rows);
-  for (let f = 0; f < dim; f++) {
-    if (df[f] === 0) continue;
-    features[rowOf[f]] = f;
-    idf[rowOf[f]] = smoothIdf(texts.length, df[f], power);
-  }
+  const features = Int32Array.from(seen);
+  const idf = new Float32Array(seen.length);
+  seen.forEach((f, row) => {
+    rowOf[f] = row;
+    idf[row] = smoothIdf(texts.length, df[f], power);
+  });
 
   // Pass 2: weights, L2 norm, compact ids.
   const vectors: SparseVector[] = new Array(texts.length);
   for (let d = 0; d < texts.length; d++) {
     const idx = rawIdx[d];
     const tf = rawTf[d];
-    const val = new Float32Array(idx.length);
+    const weight = new Float64Array(idx.length);
+    let kept = 0;
     let norm2 = 0;
     for (let t = 0; t < idx.length; t++) {
       const row = rowOf[idx[t]];
-      const w = featurizer.tfWeight(tf[t]) * idf[row];
-      val[t] = w;
+      const w = featurizer.tfWeight(tf[t]) * (row >= 0 ? idf[row] : idfUnseen);
       norm2 += w * w;
-      idx[t] = row;
+      if (row < 0) continue;
+      // Compact in place: kept <= t, so entries not yet read are never overwritten.
+      idx[kept] = row;
+      weight[kept] = w;
+      kept++;
     }
     const inv = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
-    for (let t = 0; t < val.length; t++) val[t] *= inv;
-    vectors[d] = { idx, val };
+    const val = new Float32Array(kept);
+    for (let t = 0; t < kept; t++) val[t] = weight[t] * inv;
+    vectors[d] = { idx: idx.slice(0, kept), val };
   }
-  return { features, idf, idfUnseen: smoothIdf(texts.length, 0, power), vectors };
+  return { features, idf, idfUnseen, vectors };
 }

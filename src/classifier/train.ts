@@ -1,6 +1,6 @@
 /** Training: TF-IDF over the corpus, then centroids by spherical k-means (unsupervised) or per label (supervised). */
 import { ClassifierError } from './errors.js';
-import { DEFAULT_FEATURES, Featurizer, type FeatureSettings } from './featurize.js';
+import { DEFAULT_FEATURES, Featurizer, UNSUPERVISED_FEATURES, type FeatureSettings } from './featurize.js';
 import { KMEANS_DEFAULTS, nearestCentroids, sphericalKMeans } from './kmeans.js';
 import { ClassifierModel, type ClusterInfo } from './model.js';
 import { fitTfidf, type SparseVector } from './tfidf.js';
@@ -26,6 +26,7 @@ export interface TrainOptions {
   /** Supervised: k-means centroids within each label (capped by the label's examples). */
   centroidsPerLabel?: number;
   maxIterations?: number;
+  /** Feature settings over DEFAULT_FEATURES (and UNSUPERVISED_FEATURES when clustering). */
   features?: Partial<FeatureSettings>;
   /** Recorded in the metadata (a file name). */
   source?: string;
@@ -47,7 +48,7 @@ export function trainClassifier(examples: readonly LabelledText[], options: Trai
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ClassifierError('invalid_option', `seed must be an integer from 0 to 4294967295, got ${seed}`);
   const restarts = positiveInt('restarts', options.restarts, KMEANS_DEFAULTS.restarts);
   const maxIterations = positiveInt('maxIterations', options.maxIterations, KMEANS_DEFAULTS.maxIterations);
-  const features: FeatureSettings = { ...DEFAULT_FEATURES, ...options.features };
+  const features: FeatureSettings = { ...DEFAULT_FEATURES, ...(supervised ? {} : UNSUPERVISED_FEATURES), ...options.features };
   const featurizer = new Featurizer(features);
   examples.forEach((e, i) => {
     if (typeof e.text !== 'string' || e.text.trim() === '') throw new ClassifierError('data_empty_text', `example ${i + 1} has an empty text`);
@@ -76,7 +77,8 @@ export function trainClassifier(examples: readonly LabelledText[], options: Trai
       progress,
     }));
   } else {
-    const k = positiveInt('k', options.k, 0);
+    if (options.k === undefined) throw new ClassifierError('invalid_option', 'k is required for unsupervised training');
+    const k = positiveInt('k', options.k, options.k);
     const result = sphericalKMeans(fit.vectors, rows, {
       k,
       seed,

@@ -11,9 +11,8 @@ import { measureLive, startLiveDeployment } from './live.js';
 import { writeExperimentOutputs } from './outputs.js';
 import { ClassifierCache, planConfig } from './plan.js';
 import { loadPreset } from './presets.js';
-import { describeExperts } from './runner.js';
-import { expertShares } from './shares.js';
-import type { ConfigResult, ExperimentResult } from './types.js';
+import { configResult } from './runner.js';
+import type { ExperimentResult } from './types.js';
 
 export interface DemoOptions {
   /** A quick pass (two small levels of a few seconds), for CI. */
@@ -84,19 +83,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: string }> {
     const live = await measureLive(deployment, plan, spec, texts, { onProgress: (_c, _p, s) => progress.update(s) }, opts.signal);
     progress.stop();
 
-    write(`\n5. Through the gateway (${plan.name}, ${plan.gpus} simulated GPUs):\n${summaryTable(live.levels, live.directLevels)}\n`);
-    const config: ConfigResult = {
-      name: plan.name,
-      kind: plan.kind,
-      gpus: plan.gpus ?? null,
-      experts: describeExperts(plan),
-      classifier: plan.classifierSource,
-      levels: live.levels,
-      direct_levels: live.directLevels,
-      expert_shares: expertShares(live.levels, plan.experts.map((e) => e.name)),
-      infra: live.infra,
-      warnings: live.warnings,
-    };
+    write(`\n5. Through the gateway (${plan.name}, ${plan.gpus} simulated GPUs):\n${summaryTable(live.levels, live.direct_levels)}\n`);
+    const config = configResult(plan, live);
     write(`   expert shares: ${config.expert_shares.map((s) => `${s.expert} ${(s.share * 100).toFixed(0)}%`).join(', ')}\n`);
     const result: ExperimentResult = {
       name: spec.name,

@@ -4,8 +4,8 @@
  * straight to the experts with the client routing by the same classifier, so the gateway's added
  * latency shows in the report.
  */
-import { runBench, type BenchOptions, type InfraSeries, type LevelSummary, type Prompt, type ProgressSnapshot } from '../bench/index.js';
-import { subSeed } from '../bench/rng.js';
+import { runBench, subSeed, type BenchOptions, type InfraSeries, type LevelSummary, type Prompt, type ProgressSnapshot } from '../bench/index.js';
+
 import { parseGatewayConfig, startGateway, type RunningGateway } from '../gateway/index.js';
 import { startSimServer, type SimServer } from '../sim/index.js';
 import { silentLogger } from '../telemetry/index.js';
@@ -19,7 +19,7 @@ export interface LiveHooks {
 
 export interface LiveConfigRun {
   levels: LevelSummary[];
-  directLevels?: LevelSummary[];
+  direct_levels?: LevelSummary[];
   infra: InfraSeries[];
   warnings: string[];
 }
@@ -172,7 +172,7 @@ export async function measureLive(
       },
       { signal, onProgress: (s) => hooks.onProgress?.(plan.name, 'direct', s) },
     );
-    run.directLevels = direct.levels;
+    run.direct_levels = direct.levels;
     run.warnings.push(...direct.warnings.map((w) => `direct: ${w}`));
   }
   return run;

@@ -43,7 +43,27 @@ function classifyMicros(classifier: PromptClassifier, texts: readonly string[]):
   return samples[Math.floor(samples.length / 2)] ?? 0;
 }
 
-export function describeExperts(plan: PlannedConfig): ConfigResult['experts'] {
+/** A configuration's result: its measured levels plus what describes the deployment. */
+export function configResult(
+  plan: PlannedConfig,
+  run: Pick<ConfigResult, 'levels' | 'infra' | 'warnings' | 'direct_levels' | 'balanced_levels'>,
+): ConfigResult {
+  return {
+    name: plan.name,
+    kind: plan.kind,
+    gpus: plan.gpus ?? null,
+    experts: describeExperts(plan),
+    classifier: plan.classifierSource,
+    levels: run.levels,
+    ...(run.direct_levels ? { direct_levels: run.direct_levels } : {}),
+    ...(run.balanced_levels ? { balanced_levels: run.balanced_levels } : {}),
+    expert_shares: plan.kind === 'router' ? expertShares(run.levels, plan.experts.map((e) => e.name)) : [],
+    infra: run.infra,
+    warnings: run.warnings,
+  };
+}
+
+function describeExperts(plan: PlannedConfig): ConfigResult['experts'] {
   return plan.experts.map((e) => ({
     name: e.name,
     backend: e.backend.kind === 'sim' ? e.backend.deployment.id : `${e.backend.protocol} ${e.backend.endpoints.join(' ')}`,
@@ -72,34 +92,18 @@ export async function runExperiment(spec: ExperimentSpec, options: RunExperiment
       hooks.onLevel?.(plan.name, summary);
       say(`  ${plan.name} @ ${summary.label}: ${summary.output_tokens_per_s.toFixed(0)} tok/s, TTFT p50 ${summary.ttft_ms.p50?.toFixed(0) ?? '-'} ms, TPOT p50 ${summary.tpot_ms.p50?.toFixed(1) ?? '-'} ms, errors ${summary.errors}`);
     };
-    const result: ConfigResult = {
-      name: plan.name,
-      kind: plan.kind,
-      gpus: plan.gpus ?? null,
-      experts: describeExperts(plan),
-      classifier: plan.classifierSource,
-      levels: [],
-      expert_shares: [],
-      infra: [],
-      warnings: [],
-    };
     if (options.clock === 'virtual') {
       const run = runVirtualConfig(plan, routePrompts(plan, texts), spec.load, spec.seed, { onLevel: (_c, s) => onLevel(s) });
-      result.levels = run.levels;
-      result.infra = run.infra;
+      let balanced: LevelSummary[] | undefined;
       if (plan.kind === 'router' && plan.experts.length > 1) {
         say(`  ${plan.name}: the same load spread evenly over the experts (what imbalance costs)`);
-        result.balanced_levels = runVirtualConfig(plan, routePrompts(plan, texts, true), spec.load, spec.seed).levels;
+        balanced = runVirtualConfig(plan, routePrompts(plan, texts, true), spec.load, spec.seed).levels;
       }
+      configs.push(configResult(plan, { ...run, warnings: [], balanced_levels: balanced }));
     } else {
       const live = await runLiveConfig(plan, spec, texts, { onProgress: hooks.onProgress, onLevel }, options.signal);
-      result.levels = live.levels;
-      result.direct_levels = live.directLevels;
-      result.infra = live.infra;
-      result.warnings = live.warnings;
+      configs.push(configResult(plan, live));
     }
-    result.expert_shares = plan.kind === 'router' ? expertShares(result.levels, plan.experts.map((e) => e.name)) : [];
-    configs.push(result);
   }
 
   const findings = spec.findings === 'paper' ? paperFindings(configs, spec.load.slo, classifyUs) : [imbalanceFinding(configs)];

@@ -91,15 +91,22 @@ export class Exchange {
   private finished = false;
   private forwardedAt = 0;
   private usage: TokenUsage | undefined;
+  /** Upstream reading is paused until the client's socket drains. */
+  private paused = false;
 
   constructor(private readonly x: ExchangeInit) {}
 
   start(): void {
     const { res } = this.x;
+    this.forwardedAt = performance.now();
+    if (res.destroyed || this.x.req.socket.destroyed) {
+      // The client left while the request waited for an admission slot.
+      this.clientGone();
+      return;
+    }
     res.on('close', () => {
       if (!this.finished) this.clientGone();
     });
-    this.forwardedAt = performance.now();
     const replica = this.x.expert.pool.pick();
     if (!replica) {
       this.fail(new ApiError('no_healthy_replica', `expert '${this.x.expert.config.name}' has no healthy replica`));
@@ -162,19 +169,26 @@ export class Exchange {
       return;
     }
     const { res } = this.x;
-    if (!res.headersSent) this.sendHeaders(SSE_HEADERS);
     let out: Buffer | string | null;
     try {
       out = this.relay!.data(chunk);
     } catch (err) {
-      this.streamFailed(toApiError(err));
+      // Before anything was sent this is still a clean error answer; after, an SSE error event.
+      this.fail(toApiError(err));
       return;
     }
-    if (out !== null && !res.write(out)) {
+    if (out === null) return;
+    // Headers go out with the first bytes for the client, so a failure before them is a JSON error.
+    if (!res.headersSent) this.sendHeaders(SSE_HEADERS);
+    if (!res.write(out) && !this.paused) {
       // The client reads slower than the expert writes: stop reading upstream until it drains.
       const controller = this.attempt!.controller!;
+      this.paused = true;
       controller.pause();
-      res.once('drain', () => controller.resume());
+      res.once('drain', () => {
+        this.paused = false;
+        controller.resume();
+      });
     }
   }
 
@@ -207,7 +221,7 @@ export class Exchange {
     try {
       tail = this.relay!.end();
     } catch (err) {
-      this.streamFailed(toApiError(err));
+      this.fail(toApiError(err));
       return;
     }
     this.usage = this.relay!.usage;

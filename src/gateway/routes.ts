@@ -47,15 +47,15 @@ export function createRequestHandler(ctx: GatewayContext): (req: IncomingMessage
     const methods = ROUTES[path];
     let decision: RouteDecision | undefined;
     const fail = (err: unknown): void => {
-      const apiError = toApiError(err);
       const expert = decision ? decision.expert.config.name : NONE;
-      if (apiError.code === 'internal_error') ctx.logger.error({ err, path }, 'request failed');
       if (res.headersSent || res.destroyed) {
         // The client left (e.g. while queued) or the answer already started: nothing more to send.
         if (!res.headersSent) ctx.metrics.request(expert, NONE, path, 499);
         res.destroy();
         return;
       }
+      const apiError = toApiError(err);
+      if (apiError.code === 'internal_error') ctx.logger.error({ err, path }, 'request failed');
       ctx.metrics.error(expert, apiError.code);
       ctx.metrics.request(expert, NONE, methods ? path : 'other', apiError.status);
       send(res, { status: apiError.status, body: JSON.stringify(apiError.toBody()), contentType: 'application/json' }, decision, startedAt);

@@ -36,10 +36,6 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  get pending(): number {
-    return this.heap.length;
-  }
-
   schedule(atMs: number, fn: () => void): Timer {
     const event: VirtualEvent = { at: Math.max(atMs, this.time), order: this.counter++, fn };
     this.push(event);

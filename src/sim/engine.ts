@@ -60,6 +60,8 @@ export interface SimEngineStats {
   requestsCancelled: number;
   preemptions: number;
   steps: number;
+  /** Real time only: times the process fell over 50 ms behind the schedule and the engine re-anchored. */
+  scheduleSlips: number;
 }
 
 export interface EngineOptions {
@@ -83,6 +85,8 @@ const WAITING = 0;
 const RUNNING = 1;
 const DONE = 2;
 const UTILIZATION_WINDOW_MS = 1000;
+/** Real time only: how far the process may fall behind the schedule before the engine re-anchors. */
+const MAX_SCHEDULE_DEBT_MS = 50;
 
 interface Seq {
   prompt: number;
@@ -156,10 +160,11 @@ class ContinuousBatchingEngine implements SimEngine {
   private idle = true;
   private readonly load: StepLoad = { decodeSeqs: 0, decodeContext: 0, prefillSeqs: 0, prefillTokens: 0, prefillAttention: 0, prefillContext: 0 };
   private stepStart = 0;
+  private stepEnd = 0;
   private lastUtilAt = 0;
   private util = 0;
   private busyMs = 0;
-  private counters = { promptTokens: 0, generationTokens: 0, admitted: 0, finished: 0, cancelled: 0, preemptions: 0, steps: 0 };
+  private counters = { promptTokens: 0, generationTokens: 0, admitted: 0, finished: 0, cancelled: 0, preemptions: 0, steps: 0, scheduleSlips: 0 };
 
   constructor(readonly deployment: Deployment, options: EngineOptions) {
     this.clock = options.clock;
@@ -214,6 +219,7 @@ class ContinuousBatchingEngine implements SimEngine {
       requestsCancelled: c.cancelled,
       preemptions: c.preemptions,
       steps: c.steps,
+      scheduleSlips: c.scheduleSlips,
     };
   }
 
@@ -228,6 +234,15 @@ class ContinuousBatchingEngine implements SimEngine {
   }
 
   private readonly startStep = (): void => {
+    this.beginStep(this.clock.now());
+  };
+
+  /**
+   * Plans and starts one step at time `at`. Back-to-back steps start at the previous step's scheduled
+   * end, not at the time its timer fired, so a late timer (real time) delays delivery but never the
+   * engine's own schedule: token times stay exact and the lag is measurable.
+   */
+  private beginStep(at: number): void {
     const load = this.load;
     load.decodeSeqs = load.decodeContext = load.prefillSeqs = load.prefillTokens = load.prefillAttention = load.prefillContext = 0;
     let budget = this.maxNumBatchedTokens;
@@ -249,7 +264,8 @@ class ContinuousBatchingEngine implements SimEngine {
       this.schedule(s, n);
       budget -= n;
     }
-    if (!preempted) {
+    // Like vLLM, no admission in a step that preempted, unless the step would otherwise be empty.
+    if (!preempted || load.decodeSeqs + load.prefillSeqs === 0) {
       while (budget > 0 && running.length < this.maxNumSeqs && this.waitingCount > 0) {
         const s = this.waiting.peek() as Seq;
         if (s.state === DONE) {
@@ -278,12 +294,12 @@ class ContinuousBatchingEngine implements SimEngine {
       this.idle = true;
       return;
     }
-    const now = this.clock.now();
-    this.noteIdle(now);
-    this.stepStart = now;
+    this.noteIdle(at);
+    this.stepStart = at;
+    this.stepEnd = at + this.stepModel.stepMs(load);
     this.counters.steps++;
-    this.clock.schedule(now + this.stepModel.stepMs(load), this.finishStep);
-  };
+    this.clock.schedule(this.stepEnd, this.finishStep);
+  }
 
   private schedule(s: Seq, n: number): void {
     s.pending = n;
@@ -311,7 +327,7 @@ class ContinuousBatchingEngine implements SimEngine {
   }
 
   private readonly finishStep = (): void => {
-    const now = this.clock.now();
+    const now = this.stepEnd;
     this.noteBusy(now);
     const running = this.running;
     const n = running.length;
@@ -335,8 +351,19 @@ class ContinuousBatchingEngine implements SimEngine {
     let w = 0;
     for (let i = 0; i < running.length; i++) if (running[i].state === RUNNING) running[w++] = running[i];
     running.length = w;
-    if (w > 0 || this.waitingCount > 0) this.startStep();
-    else this.idle = true;
+    if (w > 0 || this.waitingCount > 0) {
+      // A CPU-starved process (real time) re-anchors to the wall clock instead of bursting a backlog
+      // of stale tokens: the simulated GPU looks slower, which is what a client of a slow server sees.
+      const wall = this.clock.now();
+      if (wall - now > MAX_SCHEDULE_DEBT_MS) {
+        this.counters.scheduleSlips++;
+        this.beginStep(wall);
+      } else {
+        this.beginStep(now);
+      }
+    } else {
+      this.idle = true;
+    }
   };
 
   private noteBusy(now: number): void {

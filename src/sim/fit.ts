@@ -40,8 +40,8 @@ export function fitEngine(engineId: string, allRows: CalibrationRow[], options: 
   const rows = allRows.filter((r) => r.engine === engineId);
   const start = profileCatalog().engines[engineId];
   if (!start || rows.length === 0) throw new Error(`no calibration rows for engine '${engineId}'`);
-  // Keys that no row can inform stay as they are (all-reduce without a TP>1 row).
-  const keys = FITTED_KEYS.filter((k) => k !== 'allreduce_latency_us' || rows.some((r) => r.tp > 1));
+  // Keys that no row can inform stay as they are: all-reduce without a TP>1 row, and the engine's `fixed` list.
+  const keys = FITTED_KEYS.filter((k) => (k !== 'allreduce_latency_us' || rows.some((r) => r.tp > 1)) && !start.fixed?.includes(k));
   const toCoefficients = (x: number[]): FittedCoefficients => {
     const c: FittedCoefficients = { ...pickFitted(start) };
     keys.forEach((k, i) => {

@@ -25,8 +25,10 @@ export function createSimMetrics(engine: SimEngine, modelName: string): SimMetri
   gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', () => engine.stats().running);
   gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', () => engine.stats().waiting);
   gauge('vllm:gpu_cache_usage_perc', 'GPU KV-cache usage. 1 means 100 percent usage.', () => engine.stats().kvUsage);
-  gauge('expert_router_sim_gpu_utilization', 'Simulated GPU busy fraction (exponentially weighted over about 1 s), 0..1.', () => engine.stats().gpuUtilization);
-  gauge('expert_router_sim_gpus', 'GPUs of the simulated tensor-parallel group.', () => engine.deployment.gpus);
+  // vLLM V1's name for the same gauge.
+  gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', () => engine.stats().kvUsage);
+  gauge('sim:gpu_utilization', 'Simulated GPU busy fraction (exponentially weighted over about 1 s), 0..1.', () => engine.stats().gpuUtilization);
+  gauge('sim:gpus', 'GPUs of the simulated tensor-parallel group.', () => engine.deployment.gpus);
   let promptSeen = 0;
   let generationSeen = 0;
   let preemptSeen = 0;

@@ -59,6 +59,8 @@ const engineSchema = z.object({
   step_overhead_ms: z.number().min(0),
   per_seq_overhead_us: z.number().min(0),
   allreduce_latency_us: z.number().min(0),
+  /** Coefficients the fitter must leave as they are (no calibration row informs them). */
+  fixed: z.array(z.string()).optional(),
 });
 
 export type GpuProfile = z.infer<typeof gpuSchema>;
@@ -268,9 +270,4 @@ export function listProfiles(): ProfileListing[] {
     }
   }
   return out;
-}
-
-/** Returns a copy of a deployment with some engine coefficients replaced (used by the fitter). */
-export function withEngine(d: Deployment, patch: Partial<EngineProfile>): Deployment {
-  return { ...d, engine: { ...d.engine, ...patch } };
 }

@@ -30,7 +30,7 @@ import { createSimMetrics, type SimMetrics } from './metrics.js';
 import type { OutputLengthDistribution } from './output-length.js';
 import { resolveProfile, type Deployment } from './profiles.js';
 import { Rng } from './rng.js';
-import { nextPiece } from './text.js';
+import { nextPiece, pieceJson, pieceText } from './text.js';
 import { countPromptTokens } from './tokenizer.js';
 
 export interface SimServerOptions {
@@ -239,9 +239,16 @@ interface Job {
 function planJob(ctx: RequestContext, promptText: string, maxTokens: number | undefined, ignoreEos: boolean | undefined, param: string, addBos: boolean): Job {
   const promptTokens = countPromptTokens(promptText) + (addBos ? 1 : 0);
   const context = ctx.deployment.contextLength;
+  // vLLM's wording, so clients that parse it keep working.
+  if (maxTokens === undefined && promptTokens >= context) {
+    throw new ApiError(
+      'context_length_exceeded',
+      `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens} tokens in the messages, Please reduce the length of the messages.`,
+      { param },
+    );
+  }
   const completion = maxTokens ?? context - promptTokens;
-  if (promptTokens + Math.max(completion, 1) > context) {
-    // vLLM's wording, so clients that parse it keep working.
+  if (promptTokens + completion > context) {
     throw new ApiError(
       'context_length_exceeded',
       `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens + completion} tokens ` +
@@ -273,7 +280,8 @@ function drawStreamFaults(ctx: RequestContext, job: Job, streaming: boolean): St
 }
 
 interface Emitter {
-  token(piece: string, index: number): void;
+  /** `piece` indexes the filler text (see text.ts); `index` counts the tokens sent so far, from 1. */
+  token(piece: number, index: number): void;
   finish(info: FinishInfo, text: string): void;
 }
 
@@ -281,42 +289,42 @@ interface Emitter {
  * Runs one job on the engine and feeds the emitter: tokens at their scheduled times (held back while
  * a stall lasts), the finish, metrics, lag accounting, and cancellation when the client goes away.
  */
-function runJob(ctx: RequestContext, job: Job, res: ServerResponse, faults: StreamFaults, emitter: Emitter): void {
+function runJob(ctx: RequestContext, job: Job, res: ServerResponse, faults: StreamFaults, emitter: Emitter, keepText: boolean): void {
   const start = ctx.clock.now();
   let firstAt = -1;
   let count = 0;
   let text = '';
   let released = faults.stallMs === 0;
-  let held: string[] = [];
+  let sent = 0;
+  let held: number[] = [];
   let heldFinish: FinishInfo | undefined;
   let done = false;
-  let handle: SubmitHandle | undefined;
+  let stallTimer: NodeJS.Timeout | undefined;
   const flush = (): void => {
     released = true;
-    for (const piece of held) emitter.token(piece, 0);
+    if (res.destroyed) return;
+    for (const piece of held) emitter.token(piece, ++sent);
     held = [];
     if (heldFinish) emitter.finish(heldFinish, text);
   };
-  res.on('close', () => {
-    if (!done) handle?.cancel();
-  });
-  handle = ctx.engine.submit(job, {
+  // Callbacks run on the engine's clock, never inside submit(), so they may use `handle`.
+  const handle: SubmitHandle = ctx.engine.submit(job, {
     onToken: (n, atMs) => {
       if (done) return;
       ctx.lag.record(ctx.clock.now() - atMs);
       for (let i = 0; i < n; i++) {
         count++;
         const piece = nextPiece(ctx.rng);
-        text += piece;
+        if (keepText) text += pieceText(piece);
         if (firstAt < 0) {
           firstAt = atMs;
-          if (!released) setTimeout(flush, faults.stallMs);
-          emitter.token(piece, count);
-        } else if (released) emitter.token(piece, count);
+          if (!released) stallTimer = setTimeout(flush, faults.stallMs);
+          emitter.token(piece, ++sent);
+        } else if (released) emitter.token(piece, ++sent);
         else held.push(piece);
         if (count >= faults.disconnectAfter) {
           done = true;
-          handle?.cancel();
+          handle.cancel();
           res.destroy();
           return;
         }
@@ -335,6 +343,10 @@ function runJob(ctx: RequestContext, job: Job, res: ServerResponse, faults: Stre
       if (released) emitter.finish(info, text);
       else heldFinish = info;
     },
+  });
+  res.on('close', () => {
+    clearTimeout(stallTimer);
+    if (!done) handle.cancel();
   });
 }
 
@@ -368,7 +380,7 @@ async function handleOpenAI(ctx: RequestContext, req: IncomingMessage, res: Serv
           : { index: 0, text, finish_reason: info.reason, logprobs: null };
         sendJson(res, 200, { id, object: chat ? 'chat.completion' : 'text_completion', created, model: ctx.modelName, choices: [choice], usage: usage(info.outputTokens) });
       },
-    });
+    }, true);
     return;
   }
   const includeUsage = request.stream_options?.include_usage === true;
@@ -376,8 +388,8 @@ async function handleOpenAI(ctx: RequestContext, req: IncomingMessage, res: Serv
   // Every chunk shares this head; only the text differs, so no per-token object is serialised.
   const head = `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(ctx.modelName)},"choices":[{"index":0,`;
   const tokenChunk = chat
-    ? (piece: string) => `${head}"delta":{"content":${JSON.stringify(piece)}},"logprobs":null,"finish_reason":null}]}\n\n`
-    : (piece: string) => `${head}"text":${JSON.stringify(piece)},"logprobs":null,"finish_reason":null}]}\n\n`;
+    ? (piece: number) => `${head}"delta":{"content":${pieceJson(piece)}},"logprobs":null,"finish_reason":null}]}\n\n`
+    : (piece: number) => `${head}"text":${pieceJson(piece)},"logprobs":null,"finish_reason":null}]}\n\n`;
   res.writeHead(200, SSE_HEADERS);
   if (chat) res.write(`${head}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
   ctx.streams.add(res);
@@ -395,7 +407,7 @@ async function handleOpenAI(ctx: RequestContext, req: IncomingMessage, res: Serv
       }
       res.end(tail + SSE_DONE);
     },
-  });
+  }, false);
 }
 
 async function handleTriton(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, name: string, stream: boolean): Promise<void> {
@@ -417,20 +429,18 @@ async function handleTriton(ctx: RequestContext, req: IncomingMessage, res: Serv
         token: () => undefined,
         finish: (info, text) =>
           sendJson(res, 200, { model_name: name, model_version: '1', text_output: text, output_token_count: info.outputTokens, prompt_token_count: job.promptTokens }),
-      });
+      }, true);
       return;
     }
     res.writeHead(200, SSE_HEADERS);
     ctx.streams.add(res);
     res.on('close', () => ctx.streams.delete(res));
-    let sent = 0;
     runJob(ctx, job, res, faults, {
-      token: (piece) => {
-        sent++;
-        res.write(`${head}${JSON.stringify(piece)},"output_token_count":${sent}}\n\n`);
+      token: (piece, index) => {
+        res.write(`${head}${pieceJson(piece)},"output_token_count":${index}}\n\n`);
       },
       finish: () => res.end(),
-    });
+    }, false);
   } catch (err) {
     sendTritonError(res, err);
   }

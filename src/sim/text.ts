@@ -1,4 +1,7 @@
-/** Deterministic filler text for simulated output: one word-piece per token. */
+/**
+ * Deterministic filler text for simulated output: one word-piece per token. Each piece also comes
+ * JSON-encoded, so streaming a token costs a string concatenation and no serialisation.
+ */
 import type { Rng } from './rng.js';
 
 const PIECES = (
@@ -7,6 +10,17 @@ const PIECES = (
   ' system expert route request given number function output input because also here two'
 ).split(' ').slice(1).map((w) => ` ${w}`);
 
-export function nextPiece(rng: Rng): string {
-  return PIECES[Math.floor(rng.next() * PIECES.length)];
+const PIECES_JSON = PIECES.map((p) => JSON.stringify(p));
+
+/** Index of the next piece; read the text with pieceText and its JSON string with pieceJson. */
+export function nextPiece(rng: Rng): number {
+  return Math.floor(rng.next() * PIECES.length);
+}
+
+export function pieceText(i: number): string {
+  return PIECES[i];
+}
+
+export function pieceJson(i: number): string {
+  return PIECES_JSON[i];
 }

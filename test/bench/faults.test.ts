@@ -77,6 +77,15 @@ describe('every fault ends as a recorded error of its kind, and the run goes on'
     expect(result.warnings.join('\n')).toMatch(/\/v1\/models failed/);
   });
 
+  it('users back off while the target refuses connections, so a down target gives few records', async () => {
+    const port = await freePort();
+    const result = await runBench({ ...options('ok'), target: `http://127.0.0.1:${port}`, requests: undefined, durationMs: 500, load: { mode: 'closed', users: [2] } });
+    // Per user: fail, 100 ms, fail, 200 ms, fail, 400 ms (the level has ended): three or four attempts.
+    expect(result.records.length).toBeGreaterThanOrEqual(4);
+    expect(result.records.length).toBeLessThanOrEqual(10);
+    expect(result.levels[0].errors_by_kind).toEqual({ connect_refused: result.records.length });
+  });
+
   it('keeps going through intermittent failures and counts them apart', async () => {
     const result = await runBench(options('flaky', { requests: 6, load: { mode: 'closed', users: [2] } }));
     const level = result.levels[0];

@@ -52,6 +52,15 @@ beforeAll(async () => {
     });
     await writeBenchOutputs(join(dir, name), result);
   }
+  const open = await runBench({
+    target: `${target.url}/m/ok`,
+    model: 'm',
+    name: 'run-open',
+    load: { mode: 'open', rates: [20, 40], arrival: 'poisson' },
+    durationMs: 250,
+    prompts,
+  });
+  await writeBenchOutputs(join(dir, 'run-open'), open);
   await writeFile(join(dir, 'compare.html'), await renderRunsComparison([join(dir, 'run-a'), join(dir, 'run-b')]));
 });
 
@@ -134,6 +143,13 @@ describe.skipIf(!haveChromium)('the report in headless Chromium', () => {
       expect(c.marks, c.id).toBeGreaterThan(0);
       expect(c.width, c.id).toBeGreaterThan(100);
     }
+  });
+
+  it('draws an open-loop run, with the offered rate beside the achieved one', async () => {
+    const { problems, charts } = await open(join(dir, 'run-open', 'report.html'));
+    expect(problems).toEqual([]);
+    expect(charts.find((c) => c.id === 'chart-request-throughput')?.marks).toBe(3); // achieved, goodput, offered
+    for (const c of charts) expect(c.marks, c.id).toBeGreaterThan(0);
   });
 
   it('draws the comparison of two runs on the same charts', async () => {

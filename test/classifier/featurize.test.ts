@@ -5,7 +5,7 @@ import { ClassifierError } from '../../src/classifier/errors.js';
 /** The feature multiset of a text as a sorted list of "index:count". */
 function features(f: Featurizer, text: string): string[] {
   const n = f.scan(text);
-  const out = Array.from(f.touched.subarray(0, n), (i) => `${i}:${f.counts[i]}`).sort();
+  const out = Array.from(f.touched.subarray(0, n), (i) => `${i}:${f.count(i)}`).sort();
   f.clear(n);
   return out;
 }
@@ -16,7 +16,7 @@ describe('Featurizer', () => {
   it('is deterministic and leaves its scratch space clean', () => {
     const a = features(f, 'How do I reverse a linked list in Python?');
     expect(features(f, 'How do I reverse a linked list in Python?')).toEqual(a);
-    expect(f.counts.every((c) => c === 0)).toBe(true);
+    expect(f.table.every((c) => c === 0)).toBe(true);
   });
 
   it('lower-cases, applies NFKC and collapses whitespace', () => {

@@ -42,6 +42,17 @@ describe('trainClassifier', () => {
     expect(bare.metadata.clusters[0].purity).toBeNull();
   });
 
+  it('keeps at most maxFeatures features, the most frequent, treating the rest as unseen', () => {
+    const full = trainClassifier(TINY_CORPUS, { seed: 1 });
+    const capped = trainClassifier(TINY_CORPUS, { seed: 1, features: { maxFeatures: 40 } });
+    expect(full.metadata.featureCount).toBeGreaterThan(40);
+    expect(capped.metadata.featureCount).toBe(40);
+    expect(capped.memoryBytes()).toBeLessThan(full.memoryBytes());
+    const p = capped.predict('python function compile error');
+    expect(p.scores).toHaveLength(3);
+    expect(p.score).toBeGreaterThan(0);
+  });
+
   it('rejects bad input with a stable code', () => {
     const code = (f: () => unknown) => {
       try {
@@ -56,6 +67,7 @@ describe('trainClassifier', () => {
     expect(code(() => trainClassifier([{ text: ' ', label: 'x' }], {}))).toBe('data_empty_text');
     expect(code(() => trainClassifier([{ text: 'hello' }], { supervised: true }))).toBe('data_missing_field');
     expect(code(() => trainClassifier(TINY_CORPUS, { seed: -1 }))).toBe('invalid_option');
+    expect(code(() => trainClassifier(TINY_CORPUS, { supervised: false }))).toBe('invalid_option');
   });
 });
 

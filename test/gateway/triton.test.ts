@@ -123,10 +123,15 @@ describe('the triton backend', () => {
     expect(triton.requests.at(-1)!.body).toMatchObject({ text_input: 'Once upon', max_tokens: 2, stream: true });
   });
 
-  it("turns Triton's error answers into OpenAI errors: a 400 before the stream, an SSE error event during it", async () => {
+  it("turns Triton's error answers into OpenAI errors: JSON before the first token, an SSE error event after it", async () => {
     const bad = await postJson(`${gw.url}/v1/chat/completions`, { model: 'trt', messages: [{ role: 'user', content: 'FAIL400' }] });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('upstream answered 400: input too long');
+
+    triton.failAfter = 0;
+    const early = await postJson(`${gw.url}/v1/chat/completions`, { model: 'trt', stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    expect(early.status).toBe(502);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe('upstream_stream_error');
 
     triton.failAfter = 1;
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock, createEngine, createStepModel, resolveProfile, type Deployment, type FinishInfo, type SimEngine } from '../../src/sim/index.js';
+import { Rng, VirtualClock, createEngine, createStepModel, resolveProfile, type Deployment, type FinishInfo, type SimEngine } from '../../src/sim/index.js';
 
 /** A deployment with a deliberately small KV cache, to force waiting and preemption. */
 function tinyKv(blocks: number, base = 'h100-80gb:llama-3.2-1b:bf16:tp1'): Deployment {
@@ -54,6 +54,40 @@ describe('continuous batching engine', () => {
     expect(stats.generationTokens).toBe(reqs.reduce((s, r) => s + r.maxTokens, 0));
     expect(stats.kvBlocksUsed).toBe(0);
     expect(stats.running + stats.waiting).toBe(0);
+  });
+
+  it('keeps its invariants under random arrivals and cancellations', () => {
+    const clock = new VirtualClock();
+    const engine = createEngine(tinyKv(48), { clock, seed: 5, maxNumSeqs: 8, maxNumBatchedTokens: 128, outputLength: { kind: 'uniform', min: 1, max: 80 } });
+    const rng = new Rng(99);
+    let finished = 0;
+    let cancelled = 0;
+    const n = 120;
+    for (let i = 0; i < n; i++) {
+      clock.schedule(rng.next() * 2000, () => {
+        let got = 0;
+        const maxTokens = 1 + Math.floor(rng.next() * 100);
+        const handle = engine.submit({ promptTokens: 1 + Math.floor(rng.next() * 300), maxTokens }, {
+          onToken: (c) => {
+            got += c;
+            expect(engine.stats().kvBlocksUsed).toBeLessThanOrEqual(48);
+          },
+          onFinish: (info) => {
+            expect(info.outputTokens).toBe(got);
+            if (info.reason === 'cancelled') cancelled++;
+            else {
+              expect(got).toBeLessThanOrEqual(maxTokens);
+              finished++;
+            }
+          },
+        });
+        if (rng.next() < 0.2) clock.schedule(clock.now() + rng.next() * 200, () => handle.cancel());
+      });
+    }
+    clock.run();
+    expect(finished + cancelled).toBe(n);
+    expect(cancelled).toBeGreaterThan(0);
+    expect(engine.stats()).toMatchObject({ running: 0, waiting: 0, kvBlocksUsed: 0 });
   });
 
   it('admits in FIFO order: equal requests get their first token in submission order', () => {

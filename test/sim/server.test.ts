@@ -89,6 +89,10 @@ describe('OpenAI protocol (official client)', () => {
     expect(e.status).toBe(400);
     expect(e.code).toBe('context_length_exceeded');
     expect(e.message).toMatch(/maximum context length is \d+ tokens/);
+    // A prompt alone over the limit, with no max_tokens (counted by the 4-characters estimate at this size).
+    const long = await post('/v1/completions', { model: MODEL, prompt: 'ab '.repeat(200_000) });
+    expect(long.status).toBe(400);
+    expect(await long.json()).toMatchObject({ error: { code: 'context_length_exceeded', param: 'prompt', message: expect.stringMatching(/in the messages, Please reduce/) } });
   });
 
   it('rejects malformed input with OpenAI-style errors naming the field', async () => {
@@ -145,7 +149,7 @@ describe('metrics', () => {
       'vllm:generation_tokens_total',
       'vllm:time_to_first_token_seconds_bucket',
       'vllm:time_per_output_token_seconds_bucket',
-      'expert_router_sim_gpu_utilization',
+      'sim:gpu_utilization',
     ]) {
       expect(text).toContain(name);
     }

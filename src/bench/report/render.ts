@@ -64,7 +64,7 @@ function percentileChart(id: string, title: string, yLabel: string, xLabel: stri
   return lineChart({ id, title, xLabel, yLabel, series });
 }
 
-function simpleChart(id: string, title: string, yLabel: string, xLabel: string, runs: readonly ReportSeries[], lines: Array<{ what: string; dash?: string; pick: (l: LevelSummary) => number }>): string {
+function simpleChart(id: string, title: string, yLabel: string, xLabel: string, runs: readonly ReportSeries[], lines: Array<{ what: string; dash?: string; pick: (l: LevelSummary) => number | null }>): string {
   const series: LineSeries[] = [];
   runs.forEach((run, i) => {
     for (const line of lines) {
@@ -72,7 +72,10 @@ function simpleChart(id: string, title: string, yLabel: string, xLabel: string, 
         name: lines.length > 1 ? seriesName(run.name, line.what, runs.length > 1) : run.name,
         color: PALETTE[i % PALETTE.length],
         dash: line.dash,
-        points: run.levels.map((l) => [loadOf(l), line.pick(l)] as [number, number]),
+        points: run.levels.flatMap((l) => {
+          const v = line.pick(l);
+          return v === null ? [] : [[loadOf(l), v] as [number, number]];
+        }),
       });
     }
   });
@@ -174,12 +177,14 @@ table.meta td,table.meta th{text-align:left}.scroll{overflow-x:auto}
 export function renderComparisonReport(input: ReportInput): string {
   const runs = input.series;
   const x = xLabelOf(runs);
+  const openLoop = runs.every((r) => r.levels.every((l) => l.mode === 'open'));
   const warnings = runs.flatMap((r) => (r.warnings ?? []).map((w) => (runs.length > 1 ? `${r.name}: ${w}` : w)));
   const charts = [
     simpleChart('chart-output-throughput', 'Output throughput', 'output tokens/s', x, runs, [{ what: 'tok/s', pick: (l) => l.output_tokens_per_s }]),
-    simpleChart('chart-request-throughput', 'Request throughput and goodput', 'requests/s', x, runs, [
-      { what: 'req/s', pick: (l) => l.requests_per_s },
+    simpleChart('chart-request-throughput', openLoop ? 'Achieved vs offered rate, and goodput' : 'Request throughput and goodput', 'requests/s', x, runs, [
+      { what: openLoop ? 'achieved req/s' : 'req/s', pick: (l) => l.requests_per_s },
       { what: 'goodput', dash: '6 3', pick: (l) => l.goodput_per_s },
+      ...(openLoop ? [{ what: 'offered', dash: '2 3', pick: (l: LevelSummary) => l.offered_rate_per_s }] : []),
     ]),
     percentileChart('chart-ttft', 'Time to first token (p50, p90, p99)', 'TTFT (ms)', x, runs, (l) => l.ttft_ms, ['p50', 'p90', 'p99']),
     percentileChart('chart-tpot', 'Time per output token (p50, p90, p99)', 'TPOT (ms)', x, runs, (l) => l.tpot_ms, ['p50', 'p90', 'p99']),

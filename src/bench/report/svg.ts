@@ -37,6 +37,19 @@ const W = 640;
 const H = 300;
 const M = { left: 64, right: 16, top: 12, bottom: 44 };
 
+/** Loops, not Math.min(...xs): a long scraped series would overflow the argument stack. */
+function minOf(values: readonly number[]): number {
+  let m = Infinity;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+
+function maxOf(values: readonly number[]): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -113,14 +126,14 @@ export function lineChart(spec: LineChartSpec): string {
   if (series.length === 0) return '';
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  let xMin = Math.min(...xs);
-  let xMax = Math.max(...xs);
+  let xMin = minOf(xs);
+  let xMax = maxOf(xs);
   const logX = spec.logX ?? (xMin > 0 && xMax / xMin >= 20);
   if (xMin === xMax) {
     xMin = logX ? xMin / 2 : xMin - 1;
     xMax = logX ? xMax * 2 : xMax + 1;
   }
-  const yTicksRaw = valueTicks(Math.max(...ys, 0) * 1.05);
+  const yTicksRaw = valueTicks(Math.max(maxOf(ys), 0) * 1.05);
   const yMax = yTicksRaw[yTicksRaw.length - 1];
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
@@ -156,8 +169,8 @@ export function lineChart(spec: LineChartSpec): string {
 export function stackedBarChart(spec: StackedBarSpec): string {
   const n = spec.categories.length;
   const totals = spec.categories.map((_, i) => spec.stacks.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
-  if (n === 0 || spec.stacks.length === 0 || Math.max(...totals) <= 0) return '';
-  const yTicks = valueTicks(Math.max(...totals) * 1.05);
+  if (n === 0 || spec.stacks.length === 0 || maxOf(totals) <= 0) return '';
+  const yTicks = valueTicks(maxOf(totals) * 1.05);
   const yMax = yTicks[yTicks.length - 1];
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;

@@ -21,5 +21,7 @@ export function registerDemo(program: Command): void {
       } finally {
         process.removeListener('SIGINT', onSigint);
       }
+      // Everything started has been stopped; exit as an interrupted command does.
+      if (abort.signal.aborted) process.exitCode = 130;
     });
 }

@@ -2,14 +2,21 @@
 import type { Command } from 'commander';
 import { ConfigError, loadGatewayConfig } from '../../config/index.js';
 import { startGateway } from '../../gateway/index.js';
-import { CliError, parsePositiveInt } from '../run.js';
+import { CliError } from '../run.js';
+
+/** A TCP port, 0 (any free port) to 65535. */
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be an integer from 0 to 65535, got '${value}'`, 2);
+  return n;
+}
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Run the routing gateway: classify each prompt and forward it to an expert.')
     .requiredOption('-c, --config <file>', 'gateway config (YAML)')
-    .option('-p, --port <port>', 'listen port (overrides listen.port)', parsePositiveInt('--port'))
+    .option('-p, --port <port>', 'listen port, 0 for any free one (overrides listen.port)', parsePort)
     .option('--host <host>', 'listen address (overrides listen.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
       let config;

@@ -181,5 +181,9 @@ export function registerSim(program: Command): void {
     .option('--json', 'one JSON object {"rows": [...]}, error as a fraction')
     .option('--fit', 'fit the engine coefficients to the table and print them (does not edit files)')
     .option('--max-evaluations <n>', 'with --fit: simulation budget per engine', parsePositiveInt('--max-evaluations'))
-    .action((o: { json?: boolean; fit?: boolean; maxEvaluations?: number }) => guarded(() => calibrate(o)));
+    .action((_o: unknown, cmd: Command) => {
+      // `--json` is also an option of `sim` itself (for --list), so read it with the parent's options.
+      const o = cmd.optsWithGlobals<{ json?: boolean; fit?: boolean; maxEvaluations?: number }>();
+      return guarded(() => calibrate(o));
+    });
 }

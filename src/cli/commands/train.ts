@@ -26,14 +26,18 @@ function parseSeed(value: string): number {
 }
 
 /** One bar per phase (featurize, cluster), on stderr; plain periodic lines when stderr is not a terminal. */
-function progressReporter(): { update: (p: TrainProgress) => void; stop: () => void } {
+function progressReporter(): { update: (p: TrainProgress) => void; stop: (done: boolean) => void } {
   let bar: cliProgress.SingleBar | undefined;
   let phase: string | undefined;
-  const stop = () => bar?.stop();
+  // k-means usually converges before its iteration budget: a finished phase shows as full.
+  const stop = (done: boolean) => {
+    if (bar && done) bar.update(bar.getTotal());
+    bar?.stop();
+  };
   return {
     update(p) {
       if (p.phase !== phase) {
-        stop();
+        stop(true);
         phase = p.phase;
         bar = new cliProgress.SingleBar(
           { format: `${p.phase.padEnd(9)} [{bar}] {value}/{total}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000, hideCursor: false },
@@ -78,11 +82,11 @@ export function registerTrain(program: Command): void {
           source: basename(opts.data),
           onProgress: reporter?.update,
         });
-        reporter?.stop();
+        reporter?.stop(true);
         saveModel(model, opts.out);
         process.stdout.write(`${formatModelSummary(model.metadata)}\n\nmodel written to ${opts.out}\n`);
       } catch (err) {
-        reporter?.stop();
+        reporter?.stop(false);
         if (!(err instanceof ClassifierError)) throw err;
         const hint = supervised && err.code === 'data_missing_field' && err.message.includes('label') ? ' (pass --k N to cluster without labels)' : '';
         throw new CliError(err.message + hint);
