@@ -6,7 +6,8 @@
  *   npx tsx bench/sim-virtual.ts [--users 1000] [--hours 1] [--engines 8] [--runs 3]
  */
 import { parseArgs } from 'node:util';
-import { Rng, VirtualClock, createEngine, resolveProfile, type SimEngine } from '../src/sim/index.js';
+import { createRng } from '../src/common/rng.js';
+import { VirtualClock, createEngine, resolveProfile, type SimEngine } from '../src/sim/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ interface RunResult {
 function runOnce(): RunResult {
   const clock = new VirtualClock();
   const engines: SimEngine[] = Array.from({ length: ENGINES }, (_, i) => createEngine(resolveProfile(PROFILES[i % PROFILES.length]), { clock, seed: i + 1 }));
-  const rng = new Rng(42);
+  const rng = createRng(42);
   const endMs = HOURS * 3_600_000;
   let requests = 0;
   let tokens = 0;

@@ -1,5 +1,5 @@
 /** Open-loop arrival processes and closed-loop think times, drawn from a seeded generator. */
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 import type { ThinkTime } from './types.js';
 
 export type ArrivalKind = 'constant' | 'poisson';

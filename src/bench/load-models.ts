@@ -3,7 +3,7 @@ import { Agent, Pool } from 'undici';
 import { arrivalSchedule, drawThinkTime } from './arrivals.js';
 import { Level, dispatcherOptions, userDispatcher, type RunContext } from './level.js';
 import { levelLabel } from './metrics.js';
-import { createRng, subSeed, type Rng } from './rng.js';
+import { createRng, subSeed, type Rng } from '../common/rng.js';
 import type { LoadSpec, RequestRecord } from './types.js';
 
 /**

@@ -4,8 +4,8 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRng, type Rng } from './rng.js';
+import { DEFAULT_CORPUS_DIR } from '../classifier/index.js';
+import { createRng, type Rng } from '../common/rng.js';
 import type { LengthSpec } from './parse.js';
 import type { Prompt } from './types.js';
 
@@ -27,8 +27,6 @@ export interface PromptSet {
   prompts: Prompt[];
 }
 
-/** The project's corpus, found from this file so it works from src/ (tsx) and dist/ alike. */
-export const CORPUS_DIR = fileURLToPath(new URL('../../data/corpus/', import.meta.url));
 
 const FIELDS = ['prompt', 'text', 'question', 'messages'];
 
@@ -48,13 +46,13 @@ export async function loadPrompts(spec: PromptSpec, opts: PromptOptions = {}): P
 async function corpusPrompts(): Promise<PromptSet> {
   let files: string[];
   try {
-    files = (await readdir(CORPUS_DIR)).filter((f) => f.endsWith('.jsonl')).sort();
+    files = (await readdir(DEFAULT_CORPUS_DIR)).filter((f) => f.endsWith('.jsonl')).sort();
   } catch (err) {
-    throw new Error(`cannot read the project corpus at ${CORPUS_DIR}: ${(err as Error).message}`);
+    throw new Error(`cannot read the project corpus at ${DEFAULT_CORPUS_DIR}: ${(err as Error).message}`);
   }
-  if (files.length === 0) throw new Error(`the project corpus at ${CORPUS_DIR} holds no .jsonl file; pass --dataset FILE or --input-tokens N`);
+  if (files.length === 0) throw new Error(`the project corpus at ${DEFAULT_CORPUS_DIR} holds no .jsonl file; pass --dataset FILE or --input-tokens N`);
   const prompts: Prompt[] = [];
-  for (const f of files) prompts.push(...(await readJsonl(join(CORPUS_DIR, f))));
+  for (const f of files) prompts.push(...(await readJsonl(join(DEFAULT_CORPUS_DIR, f))));
   return { source: `corpus (${files.join(', ')})`, prompts };
 }
 

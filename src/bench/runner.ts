@@ -9,7 +9,7 @@ import { runClosedLevel, runOpenLevel } from './load-models.js';
 import { summarizeLevel, type LevelSummary } from './metrics.js';
 import { DEFAULT_DURATION_MS, splitTarget, type BenchHooks, type BenchOptions, type BenchResult } from './options.js';
 import { protocolAdapter } from './protocols.js';
-import { createRng, shuffle, subSeed } from './rng.js';
+import { createRng, shuffle, subSeed } from '../common/rng.js';
 import { Scraper } from './scrape.js';
 import type { RequestRecord } from './types.js';
 

@@ -11,10 +11,15 @@ import { readTextFile } from './examples.js';
 import { ClassifierModel, type ModelMetadata } from './model.js';
 
 export const ARTIFACT_FORMAT = 'expert-router/classifier';
-export const ARTIFACT_VERSION = 1;
+/** 2: centroids stored as bytes with a step per row (version 1 held them as float32). */
+export const ARTIFACT_VERSION = 2;
+
+type TypedArray = Int32Array | Float32Array | Uint8Array;
+const DTYPES = { int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;
+type Dtype = keyof typeof DTYPES;
 
 interface EncodedArray {
-  dtype: 'int32' | 'float32';
+  dtype: Dtype;
   length: number;
   base64: string;
 }
@@ -25,24 +30,27 @@ interface Artifact {
   metadata: ModelMetadata;
   clusterLabels: string[];
   idfUnseen: number;
-  arrays: { features: EncodedArray; idf: EncodedArray; centroids: EncodedArray };
+  arrays: { features: EncodedArray; idf: EncodedArray; steps: EncodedArray; centroids: EncodedArray };
   sha256: string;
 }
 
-function encode(array: Int32Array | Float32Array): EncodedArray {
+const ARRAY_KEYS = ['features', 'idf', 'steps', 'centroids'] as const;
+
+function encode(array: TypedArray): EncodedArray {
   const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-  return { dtype: array instanceof Int32Array ? 'int32' : 'float32', length: array.length, base64: bytes.toString('base64') };
+  const dtype = array instanceof Int32Array ? 'int32' : array instanceof Float32Array ? 'float32' : 'uint8';
+  return { dtype, length: array.length, base64: bytes.toString('base64') };
 }
 
 function digest(arrays: Artifact['arrays']): string {
   const hash = createHash('sha256');
-  for (const a of [arrays.features, arrays.idf, arrays.centroids]) hash.update(a.base64);
+  for (const key of ARRAY_KEYS) hash.update(arrays[key].base64);
   return hash.digest('hex');
 }
 
 export function serializeModel(model: ClassifierModel): string {
   const p = model.parts;
-  const arrays = { features: encode(p.features), idf: encode(p.idf), centroids: encode(p.centroids) };
+  const arrays = { features: encode(p.features), idf: encode(p.idf), steps: encode(p.centroids.steps), centroids: encode(p.centroids.values) };
   const artifact: Artifact = {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,
@@ -86,7 +94,10 @@ export function parseModel(text: string, name: string): ClassifierModel {
     throw new ClassifierError('model_foreign', `${name} is not an expert-router classifier model (format is not '${ARTIFACT_FORMAT}')`);
   }
   if (a.version !== ARTIFACT_VERSION) {
-    throw new ClassifierError('model_version', `model file ${name} has format version ${String(a.version)}; this build reads version ${ARTIFACT_VERSION}`);
+    throw new ClassifierError(
+      'model_version',
+      `model file ${name} has format version ${String(a.version)}; this build reads version ${ARTIFACT_VERSION} (train the model again)`,
+    );
   }
   const corrupt = (what: string) => new ClassifierError('model_corrupt', `model file ${name} is corrupt: ${what}`);
   const m = a.metadata;
@@ -102,7 +113,7 @@ export function parseModel(text: string, name: string): ClassifierModel {
   if (typeof a.idfUnseen !== 'number' || !Number.isFinite(a.idfUnseen)) throw corrupt('idfUnseen must be a number');
   const arrays = a.arrays;
   if (typeof arrays !== 'object' || arrays === null) throw corrupt('arrays missing');
-  for (const key of ['features', 'idf', 'centroids'] as const) {
+  for (const key of ARRAY_KEYS) {
     const e = arrays[key];
     if (typeof e !== 'object' || e === null || typeof e.base64 !== 'string' || !Number.isInteger(e.length)) throw corrupt(`array '${key}' missing or malformed`);
   }
@@ -110,8 +121,10 @@ export function parseModel(text: string, name: string): ClassifierModel {
   const k = labels.length;
   const featureRows = decode(arrays.features, 'int32', corrupt, 'features');
   const idf = decode(arrays.idf, 'float32', corrupt, 'idf');
-  const centroids = decode(arrays.centroids, 'float32', corrupt, 'centroids');
+  const steps = decode(arrays.steps, 'float32', corrupt, 'steps');
+  const centroids = decode(arrays.centroids, 'uint8', corrupt, 'centroids');
   if (idf.length !== featureRows.length) throw corrupt(`idf has ${idf.length} entries for ${featureRows.length} features`);
+  if (steps.length !== featureRows.length) throw corrupt(`steps has ${steps.length} entries for ${featureRows.length} features`);
   if (centroids.length !== featureRows.length * k) throw corrupt(`centroids have ${centroids.length} values, expected ${featureRows.length} x ${k}`);
   const taken = new Uint8Array(features.dim);
   for (let i = 0; i < featureRows.length; i++) {
@@ -120,15 +133,17 @@ export function parseModel(text: string, name: string): ClassifierModel {
     taken[f] = 1;
   }
   if (m.k !== k) throw corrupt(`metadata k (${String(m.k)}) does not match ${k} cluster labels`);
-  return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows as Int32Array, idf: idf as Float32Array, idfUnseen: a.idfUnseen, centroids: centroids as Float32Array });
+  for (let i = 0; i < steps.length; i++) if (!(steps[i] >= 0 && steps[i] < Infinity)) throw corrupt(`steps[${i}] is not a finite non-negative number`);
+  return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows, idf, idfUnseen: a.idfUnseen, centroids: { values: centroids, steps } });
 }
 
-function decode(e: EncodedArray, dtype: EncodedArray['dtype'], corrupt: (what: string) => Error, key: string): Int32Array | Float32Array {
+function decode<D extends Dtype>(e: EncodedArray, dtype: D, corrupt: (what: string) => Error, key: string): InstanceType<(typeof DTYPES)[D]> {
   if (e.dtype !== dtype) throw corrupt(`array '${key}' has dtype ${String(e.dtype)}, expected ${dtype}`);
+  const Type = DTYPES[dtype];
   const bytes = Buffer.from(e.base64, 'base64');
-  if (bytes.length !== e.length * 4) throw corrupt(`array '${key}' holds ${bytes.length} bytes, expected ${e.length * 4}`);
+  if (bytes.length !== e.length * Type.BYTES_PER_ELEMENT) throw corrupt(`array '${key}' holds ${bytes.length} bytes, expected ${e.length * Type.BYTES_PER_ELEMENT}`);
   // Copy into an aligned buffer (a Buffer's offset into its pool need not be a multiple of 4).
   const aligned = new ArrayBuffer(bytes.length);
   new Uint8Array(aligned).set(bytes);
-  return dtype === 'int32' ? new Int32Array(aligned) : new Float32Array(aligned);
+  return new Type(aligned) as InstanceType<(typeof DTYPES)[D]>;
 }

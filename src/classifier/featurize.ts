@@ -122,15 +122,6 @@ function bucket(h: number, shift: number): number {
 export const COUNT_BITS = 8;
 export const COUNT_MAX = (1 << COUNT_BITS) - 1;
 
-/** Counts one occurrence of feature `idx`; lists it in `touched` on first sight. Returns the new list length. */
-function add(table: Int32Array, touched: Int32Array, n: number, idx: number): number {
-  const v = table[idx];
-  const count = v & COUNT_MAX;
-  if (count === 0) touched[n++] = idx;
-  if (count !== COUNT_MAX) table[idx] = v + 1;
-  return n;
-}
-
 /**
  * Counts the hashed features of one text into a reusable scratch space. After `scan`, `touched[0..n)` holds
  * the distinct feature indices and the low COUNT_BITS of `table[i]` their counts; `clear` zeroes them again.
@@ -141,12 +132,22 @@ export class Featurizer {
   readonly settings: Readonly<FeatureSettings>;
   readonly table: Int32Array;
   private touchedBuf = new Int32Array(4096);
+  /** Scratch: the text's UTF-16 code units, and the same memory as a Buffer to write them with. */
+  private units = new Uint16Array(0);
+  private unitBytes = Buffer.alloc(0);
+  /** Per ASCII code: its class << 16 | its lower-cased (and digit-folded) code. */
+  private readonly asciiInfo = new Int32Array(128);
   private readonly shift: number;
 
   constructor(settings: FeatureSettings = DEFAULT_FEATURES) {
     this.settings = Object.freeze({ ...validateFeatureSettings(settings) });
     this.table = new Int32Array(settings.dim);
     this.shift = 32 - Math.log2(settings.dim);
+    for (let c = 0; c < 128; c++) {
+      const lower = settings.foldDigits && c >= 49 && c <= 57 ? 48 : ASCII_LOWER[c];
+      this.asciiInfo[c] = (ASCII_CLASS[c] << 16) | lower;
+    }
+    this.growUnits(1024);
   }
 
   get touched(): Int32Array {
@@ -164,113 +165,168 @@ export class Featurizer {
     return n >= 0 ? n : this.scanText(text.normalize('NFKC').toLowerCase(), true);
   }
 
-  /** One pass; unless `normalized`, gives up (-1, counts cleared) at the first code unit that needs NFKC. */
+  /**
+   * Three tight passes, each with few live values (one fused loop spilled registers and ran slower): words
+   * over the text, which also leaves the normalised characters in `units`; character n-grams over those;
+   * then the dedupe. The first two write every feature occurrence's bucket to `touched`, the third counts them
+   * in place. Unless `normalized`, gives up (-1, nothing counted) at the first code unit that needs NFKC.
+   */
   private scanText(text: string, normalized: boolean): number {
-    const { wordNgrams, charNgramMin: cMin, charNgramMax: cMax, foldDigits } = this.settings;
+    const { wordNgrams, charNgramMin: cMin, charNgramMax: cMax } = this.settings;
     const len = text.length;
     const perChar = (cMax > 0 ? cMax - cMin + 1 : 0) + wordNgrams;
     if (this.touchedBuf.length < (len + 2) * perChar) this.touchedBuf = new Int32Array((len + 2) * perChar * 2);
-    const touched = this.touchedBuf;
-    const table = this.table;
-    const shift = this.shift;
+    if (this.units.length < len + 1) this.growUnits(len + 1);
+    // The code units, copied natively into a typed array (cheaper than charCodeAt per unit), plus the
+    // virtual space that ends the text.
+    this.unitBytes.write(text, 0, 'utf16le');
+    this.units[len] = 32;
+    let e = this.wordPass(len, normalized);
+    if (e < 0) return -1;
+    if (cMax > 0) e = this.charPass(len, e);
+    return this.dedupe(e);
+  }
+
+  /**
+   * Lower-cases and classifies each unit, rewriting it in place as its normalised character (any whitespace
+   * as a space), and emits the word unigrams (and bigrams) when words are on. Returns the emitted count.
+   */
+  private wordPass(len: number, normalized: boolean): number {
+    const prime = FNV_PRIME;
+    const offset = FNV_OFFSET;
+    const mix = GOLDEN;
+    const bigramSeed = BIGRAM_SEED;
+    const { units, asciiInfo: ascii, touchedBuf: touched, shift } = this;
+    const { wordNgrams, foldDigits } = this.settings;
     const words = wordNgrams > 0;
     const bigrams = wordNgrams > 1;
-    const chars = cMax > 0;
-    // Which character n-gram lengths to emit (the bucket expression is inlined below: this loop is the hot path).
-    const e1 = chars && cMin <= 1;
-    const e2 = chars && cMin <= 2 && cMax >= 2;
-    const e3 = cMin <= 3 && cMax >= 3;
-    const e4 = cMin <= 4 && cMax >= 4;
-    const e5 = cMin <= 5 && cMax >= 5;
-    let n = 0;
-    let idx = 0;
-
-    // Character n-grams run over the text with whitespace runs collapsed to one space, a virtual space at
-    // each end; p1..p4 are the previous characters of that stream.
-    let p1 = 32;
-    let p2 = 0;
-    let p3 = 0;
-    let p4 = 0;
-    let filled = 1;
-    // Word state: FNV-1a over the current word; the previous word's hash for bigrams.
+    let e = 0;
+    // FNV-1a over the current word; the previous word's hash for bigrams.
     let word = 0;
     let inWord = false;
     let prevWord = 0;
     let havePrev = false;
-
     for (let i = 0; i <= len; i++) {
-      let c = i < len ? text.charCodeAt(i) : 32;
+      let c = units[i];
       let cls: number;
       if (c < 128) {
-        cls = ASCII_CLASS[c];
-        c = ASCII_LOWER[c];
+        const info = ascii[c];
+        cls = info >>> 16;
+        c = info & 0xffff;
       } else {
         const state = WIDE_STATE[c] || learnWide(c);
-        if (state === 2 && !normalized) {
-          this.clear(n);
-          return -1;
-        }
+        if (state === 2 && !normalized) return -1;
         cls = WIDE_CLASS[c];
         c = WIDE_LOWER[c];
+        if (foldDigits && c >= 49 && c <= 57) c = 48;
       }
-      if (foldDigits && c >= 49 && c <= 57) c = 48;
-
+      units[i] = cls === 1 ? 32 : c;
       if (cls === 2) {
-        word = Math.imul((inWord ? word : FNV_OFFSET) ^ c, FNV_PRIME);
+        word = Math.imul((inWord ? word : offset) ^ c, prime);
         inWord = true;
       } else if (inWord) {
         inWord = false;
         if (words) {
-          idx = Math.imul(word ^ (word >>> 15), GOLDEN) >>> shift;
-          n = add(table, touched, n, idx);
+          touched[e++] = Math.imul(word ^ (word >>> 15), mix) >>> shift;
           if (bigrams && havePrev) {
-            const pair = Math.imul(prevWord, BIGRAM_SEED) ^ word;
-            idx = Math.imul(pair ^ (pair >>> 15), GOLDEN) >>> shift;
-            n = add(table, touched, n, idx);
+            const pair = Math.imul(prevWord, bigramSeed) ^ word;
+            touched[e++] = Math.imul(pair ^ (pair >>> 15), mix) >>> shift;
           }
         }
         prevWord = word;
         havePrev = true;
       }
+    }
+    return e;
+  }
 
-      if (!chars) continue;
-      if (cls === 1) {
-        if (p1 === 32) continue;
-        c = 32;
-      }
-      if (filled < 5) filled++;
-      // The n-grams ending here, hashed from the last character backwards: one multiply per length.
-      let h = Math.imul(CHAR_SEED ^ c, FNV_PRIME);
+  /**
+   * Character n-grams over the normalised units with whitespace runs collapsed to one space and a virtual
+   * space at each end; p1..p4 are the previous characters of that stream, `filled` how many it holds (up to
+   * 5). Appends to `touched` from `e`; returns the new count.
+   */
+  private charPass(len: number, start: number): number {
+    const prime = FNV_PRIME;
+    const mix = GOLDEN;
+    const charSeed = CHAR_SEED;
+    const { units, touchedBuf: touched, shift } = this;
+    const { charNgramMin: cMin, charNgramMax: cMax } = this.settings;
+    const e1 = cMin <= 1;
+    const e2 = cMin <= 2 && cMax >= 2;
+    const e3 = cMin <= 3 && cMax >= 3;
+    const e4 = cMin <= 4 && cMax >= 4;
+    const e5 = cMax >= 5;
+    let e = start;
+    let p1 = 32;
+    let p2 = 0;
+    let p3 = 0;
+    let p4 = 0;
+    let filled = 1;
+    for (let i = 0; i <= len; i++) {
+      const c = units[i];
+      if (c === 32 && p1 === 32) continue;
+      filled += (filled - 5) >>> 31;
+      // The n-grams ending here, hashed from the last character backwards: one multiply per length. Each is
+      // written; the count advances only when the stream holds enough characters (branch-free).
+      let h = Math.imul(charSeed ^ c, prime);
       if (e1) {
-        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
-        n = add(table, touched, n, idx);
+        touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        e++;
       }
-      h = Math.imul(h ^ p1, FNV_PRIME);
+      h = Math.imul(h ^ p1, prime);
       if (e2) {
-        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
-        n = add(table, touched, n, idx);
+        touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        e++;
       }
-      h = Math.imul(h ^ p2, FNV_PRIME);
-      if (e3 && filled >= 3) {
-        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
-        n = add(table, touched, n, idx);
+      h = Math.imul(h ^ p2, prime);
+      if (e3) {
+        touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        e += (2 - filled) >>> 31;
       }
-      h = Math.imul(h ^ p3, FNV_PRIME);
-      if (e4 && filled >= 4) {
-        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
-        n = add(table, touched, n, idx);
+      h = Math.imul(h ^ p3, prime);
+      if (e4) {
+        touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        e += (3 - filled) >>> 31;
       }
-      h = Math.imul(h ^ p4, FNV_PRIME);
-      if (e5 && filled >= 5) {
-        idx = Math.imul(h ^ (h >>> 15), GOLDEN) >>> shift;
-        n = add(table, touched, n, idx);
+      if (e5) {
+        h = Math.imul(h ^ p4, prime);
+        touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        e += (4 - filled) >>> 31;
       }
       p4 = p3;
       p3 = p2;
       p2 = p1;
       p1 = c;
     }
+    return e;
+  }
+
+  /**
+   * Counts the `e` emitted buckets in the table; a first sighting keeps its place in `touched` (n <= t, so
+   * the entries still to read are never overwritten). Branch-free: whether a bucket is new is a coin toss for
+   * the CPU's predictor, so the write always happens and the position advances by a 0/1 flag. The count
+   * saturates at COUNT_MAX. Returns the number of distinct buckets.
+   */
+  private dedupe(e: number): number {
+    const countMax = COUNT_MAX;
+    const countBits = COUNT_BITS;
+    const { table, touchedBuf: touched } = this;
+    let n = 0;
+    for (let t = 0; t < e; t++) {
+      const idx = touched[t];
+      const v = table[idx];
+      const count = v & countMax;
+      touched[n] = idx;
+      table[idx] = v + (((count + 1) >>> countBits) ^ 1);
+      n += (count - 1) >>> 31;
+    }
     return n;
+  }
+
+  private growUnits(length: number): void {
+    const buffer = new ArrayBuffer(length * 4);
+    this.units = new Uint16Array(buffer);
+    this.unitBytes = Buffer.from(buffer);
   }
 
   /** Count of feature `idx` in the last scan. */

@@ -34,6 +34,14 @@ export interface ModelMetadata {
   source: string | null;
 }
 
+/** Centroids as stored: per row, k non-negative weights quantised to bytes against the row's own step. */
+export interface QuantizedCentroids {
+  /** Row-major, features.length * k: the weight in units of its row's step (0..255). */
+  values: Uint8Array;
+  /** Per row: the step, i.e. the row's largest weight / 255. */
+  steps: Float32Array;
+}
+
 /** Everything needed to predict, as stored in the artifact. */
 export interface ModelParts {
   metadata: ModelMetadata;
@@ -42,8 +50,30 @@ export interface ModelParts {
   features: Int32Array;
   idf: Float32Array;
   idfUnseen: number;
-  /** Unit centroids, feature-major: features.length * k. */
-  centroids: Float32Array;
+  /** Unit centroids, feature-major (features.length * k) as training makes them, or quantised as stored. */
+  centroids: Float32Array | QuantizedCentroids;
+}
+
+const QUANT_LEVELS = 255;
+
+/**
+ * Quantises unit centroids row by row. TF-IDF weights are never negative, so neither are the centroids (their
+ * means): one byte per weight with 255 levels of the row's largest weight keeps a k = 16 model's centroid
+ * table at 1 MiB (a Float32 table is 4 MiB, beyond the L2 cache that the scoring loop's random row accesses
+ * need to hit), and moves cosines by well under 1%.
+ */
+export function quantizeCentroids(centroids: Float32Array, rows: number, k: number): QuantizedCentroids {
+  const values = new Uint8Array(rows * k);
+  const steps = new Float32Array(rows);
+  for (let row = 0; row < rows; row++) {
+    let max = 0;
+    for (let c = 0; c < k; c++) max = Math.max(max, centroids[row * k + c]);
+    if (max <= 0) continue;
+    const step = Math.fround(max / QUANT_LEVELS);
+    steps[row] = step;
+    for (let c = 0; c < k; c++) values[row * k + c] = Math.min(QUANT_LEVELS, Math.max(0, Math.round(centroids[row * k + c] / step)));
+  }
+  return { values, steps };
 }
 
 export class ClassifierModel implements PromptClassifier {
@@ -51,14 +81,30 @@ export class ClassifierModel implements PromptClassifier {
   readonly clusterLabels: readonly string[];
   readonly metadata: ModelMetadata;
   private readonly features: Int32Array;
+  private readonly idf: Float32Array;
   private readonly idfUnseen: number;
   private readonly featurizer: Featurizer;
-  /** Per centroid row: its IDF then its k centroid weights, side by side so one cache line serves a feature. */
-  private readonly rowData: Float32Array;
+  /** Quantisation step per centroid row (the weights themselves live only in `records`). */
+  private readonly steps: Float32Array;
+  /**
+   * One record of `recordBytes` per table row r (r = centroid row + 1; row 0 stands for every feature unseen
+   * in training): its IDF and its IDF times its quantisation step as two float32, then its k weight bytes
+   * padded with zeros to `stride` (k rounded up to a multiple of 4, so that scoring runs in blocks of 8 or 4
+   * clusters only). Everything scoring needs of a feature sits in one cache line: 24 bytes at k = 16.
+   */
+  private readonly records: Uint8Array;
+  /** The same memory as float32, for the two scales at the start of each record. */
+  private readonly recordScales: Float32Array;
+  private readonly recordBytes: number;
+  private readonly stride: number;
+  /** 1 / norm of each quantised centroid, so that scores stay exact cosines. */
+  private readonly invNorm: Float64Array;
   /** TF weight by count (the featurizer's counts saturate at COUNT_MAX). */
   private readonly tfWeight: Float64Array;
+  /** Dot products by cluster (padded to `stride`), and its first k entries: the scores. */
   private readonly acc: Float64Array;
-  /** Scratch for scoreInto: row offset and weight of each distinct feature of the text. */
+  private readonly scores: Float64Array;
+  /** Scratch for scoreInto: value offset and score weight of each distinct known feature of the text. */
   private offsets = new Int32Array(1024);
   private weights = new Float64Array(1024);
 
@@ -69,32 +115,46 @@ export class ClassifierModel implements PromptClassifier {
     this.clusterLabels = Object.freeze([...parts.clusterLabels]);
     this.metadata = parts.metadata;
     this.features = parts.features;
+    this.idf = parts.idf;
     this.idfUnseen = parts.idfUnseen;
+    const q = parts.centroids instanceof Float32Array ? quantizeCentroids(parts.centroids, rows, k) : parts.centroids;
     this.featurizer = new Featurizer(parts.metadata.features);
-    // A feature's slot in the featurizer's table carries its row + 1 above the count bits (0: never seen).
+    // A feature's slot in the featurizer's table carries its table row above the count bits (0: never seen).
     for (let row = 0; row < rows; row++) this.featurizer.table[parts.features[row]] = (row + 1) << COUNT_BITS;
-    this.rowData = new Float32Array(rows * (k + 1));
+    const stride = (k + 3) & ~3;
+    const recordBytes = 8 + stride;
+    this.stride = stride;
+    this.recordBytes = recordBytes;
+    this.records = new Uint8Array((rows + 1) * recordBytes);
+    this.recordScales = new Float32Array(this.records.buffer);
+    this.recordScales[0] = parts.idfUnseen;
+    this.steps = q.steps;
+    const norm2 = new Float64Array(k);
     for (let row = 0; row < rows; row++) {
-      const off = row * (k + 1);
-      this.rowData[off] = parts.idf[row];
-      for (let c = 0; c < k; c++) this.rowData[off + 1 + c] = parts.centroids[row * k + c];
+      const at = (row + 1) * recordBytes;
+      this.recordScales[at >> 2] = parts.idf[row];
+      this.recordScales[(at >> 2) + 1] = parts.idf[row] * q.steps[row];
+      for (let c = 0; c < k; c++) {
+        const v = q.values[row * k + c];
+        this.records[at + 8 + c] = v;
+        norm2[c] += (v * q.steps[row]) ** 2;
+      }
     }
+    this.invNorm = norm2.map((x) => (x > 0 ? 1 / Math.sqrt(x) : 0));
     this.tfWeight = Float64Array.from({ length: COUNT_MAX + 1 }, (_, tf) => this.featurizer.tfWeight(tf));
-    this.acc = new Float64Array(k);
+    this.acc = new Float64Array(stride);
+    this.scores = this.acc.subarray(0, k);
   }
 
-  /** The model's arrays in artifact layout (rebuilt on each call: for saving, not for the hot path). */
-  get parts(): ModelParts {
-    const { k, features, rowData } = this;
-    const rows = features.length;
-    const idf = new Float32Array(rows);
-    const centroids = new Float32Array(rows * k);
-    for (let row = 0; row < rows; row++) {
-      const off = row * (k + 1);
-      idf[row] = rowData[off];
-      for (let c = 0; c < k; c++) centroids[row * k + c] = rowData[off + 1 + c];
+  /** The model's arrays in artifact layout (the weights copied out of the records: for saving, not predicting). */
+  get parts(): ModelParts & { centroids: QuantizedCentroids } {
+    const { metadata, clusterLabels, features, idf, idfUnseen, steps, k, records, recordBytes } = this;
+    const values = new Uint8Array(features.length * k);
+    for (let row = 0; row < features.length; row++) {
+      const at = (row + 1) * recordBytes + 8;
+      values.set(records.subarray(at, at + k), row * k);
     }
-    return { metadata: this.metadata, clusterLabels: [...this.clusterLabels], features, idf, idfUnseen: this.idfUnseen, centroids };
+    return { metadata, clusterLabels: [...clusterLabels], features, idf, idfUnseen, centroids: { values, steps } };
   }
 
   /** Nearest centroid by cosine. With a single cluster the margin is its score (as if a second scored 0). */
@@ -122,42 +182,69 @@ export class ClassifierModel implements PromptClassifier {
 
   /**
    * Cosine similarity of `text` to every centroid, into a buffer reused by the next call. First one pass over
-   * the text's distinct features (weight, norm, row offset), then the dot products four clusters at a time
-   * with the sums in locals: the rows just fetched are still in cache, and no accumulator goes to memory.
+   * the text's distinct features (norm, row offset, weight; branch-free, as known and unseen features mix at
+   * random), then the dot products four clusters at a time with the sums in locals: the rows just fetched
+   * are still in cache, and no accumulator goes to memory.
    */
   private scoreInto(text: string): Float64Array {
-    const { featurizer, rowData, acc, k, tfWeight, idfUnseen } = this;
+    const { featurizer, records, recordScales, recordBytes, acc, scores, k, stride, tfWeight, invNorm } = this;
     const n = featurizer.scan(text);
     const touched = featurizer.touched;
     const table = featurizer.table;
-    if (this.offsets.length < n) {
+    if (this.offsets.length < n + 1) {
       this.offsets = new Int32Array(touched.length);
       this.weights = new Float64Array(touched.length);
     }
     const { offsets, weights } = this;
-    const stride = k + 1;
     let m = 0;
     let norm2 = 0;
     for (let t = 0; t < n; t++) {
       const f = touched[t];
       const slot = table[f];
       table[f] = slot & ~COUNT_MAX;
-      const row = (slot >>> COUNT_BITS) - 1;
+      const row = slot >>> COUNT_BITS;
       const tf = tfWeight[slot & COUNT_MAX];
-      if (row < 0) {
-        norm2 += tf * idfUnseen * (tf * idfUnseen);
-        continue;
-      }
-      const off = row * stride;
-      const w = tf * rowData[off];
+      const at = row * recordBytes;
+      const w = tf * recordScales[at >> 2];
       norm2 += w * w;
-      offsets[m] = off + 1;
-      weights[m] = w;
-      m++;
+      // Every feature is written, but only a known one (row > 0) is kept.
+      offsets[m] = at + 8;
+      weights[m] = tf * recordScales[(at >> 2) + 1];
+      m += (-row >>> 31);
     }
     const inv = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
     let c = 0;
-    for (; c + 4 <= k; c += 4) {
+    for (; c + 8 <= stride; c += 8) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let a4 = 0;
+      let a5 = 0;
+      let a6 = 0;
+      let a7 = 0;
+      for (let j = 0; j < m; j++) {
+        const o = offsets[j] + c;
+        const w = weights[j];
+        a0 += w * records[o];
+        a1 += w * records[o + 1];
+        a2 += w * records[o + 2];
+        a3 += w * records[o + 3];
+        a4 += w * records[o + 4];
+        a5 += w * records[o + 5];
+        a6 += w * records[o + 6];
+        a7 += w * records[o + 7];
+      }
+      acc[c] = a0;
+      acc[c + 1] = a1;
+      acc[c + 2] = a2;
+      acc[c + 3] = a3;
+      acc[c + 4] = a4;
+      acc[c + 5] = a5;
+      acc[c + 6] = a6;
+      acc[c + 7] = a7;
+    }
+    if (c < stride) {
       let a0 = 0;
       let a1 = 0;
       let a2 = 0;
@@ -165,26 +252,23 @@ export class ClassifierModel implements PromptClassifier {
       for (let j = 0; j < m; j++) {
         const o = offsets[j] + c;
         const w = weights[j];
-        a0 += w * rowData[o];
-        a1 += w * rowData[o + 1];
-        a2 += w * rowData[o + 2];
-        a3 += w * rowData[o + 3];
+        a0 += w * records[o];
+        a1 += w * records[o + 1];
+        a2 += w * records[o + 2];
+        a3 += w * records[o + 3];
       }
-      acc[c] = a0 * inv;
-      acc[c + 1] = a1 * inv;
-      acc[c + 2] = a2 * inv;
-      acc[c + 3] = a3 * inv;
+      acc[c] = a0;
+      acc[c + 1] = a1;
+      acc[c + 2] = a2;
+      acc[c + 3] = a3;
     }
-    for (; c < k; c++) {
-      let a = 0;
-      for (let j = 0; j < m; j++) a += weights[j] * rowData[offsets[j] + c];
-      acc[c] = a * inv;
-    }
-    return acc;
+    for (c = 0; c < k; c++) scores[c] = acc[c] * inv * invNorm[c];
+    return scores;
   }
 
-  /** Bytes held by the model's arrays (row data, feature list, the featurizer's table). */
+  /** Bytes held by the model's arrays (row data, stored arrays, the featurizer's table). */
   memoryBytes(): number {
-    return this.rowData.byteLength + this.features.byteLength + this.featurizer.table.byteLength + this.tfWeight.byteLength;
+    const stored = this.features.byteLength + this.idf.byteLength + this.steps.byteLength;
+    return stored + this.records.byteLength + this.featurizer.table.byteLength + this.tfWeight.byteLength;
   }
 }

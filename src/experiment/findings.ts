@@ -108,7 +108,7 @@ function smallExpertsWider(configs: readonly ConfigResult[]): Finding {
     id: 'small-experts',
     claim,
     verdict: ahead ? 'partly supported' : 'contradicted',
-    evidence: `${served} The SLO does not separate them (same range); at the highest load the small experts deliver ${ahead ? 'at least as much' : 'less'} throughput than the best baseline (${fmt(topTps(small))} vs ${fmt(topTps(baselines))} tok/s).`,
+    evidence: `${served} The SLO does not separate them (same range); at the highest load the small experts deliver ${ahead ? 'at least as much throughput as' : 'less throughput than'} the best baseline (${fmt(topTps(small))} vs ${fmt(topTps(baselines))} tok/s).`,
   };
 }
 

@@ -11,6 +11,7 @@ import { startSimServer, type SimServer } from '../sim/index.js';
 import { silentLogger } from '../telemetry/index.js';
 import { expertIndexFor, type PlannedConfig } from './plan.js';
 import type { ExperimentSpec } from './spec.js';
+import { chatPromptTokens } from './virtual.js';
 
 export interface LiveHooks {
   onProgress?(config: string, phase: 'gateway' | 'direct', snapshot: ProgressSnapshot): void;
@@ -146,6 +147,9 @@ export async function measureLive(
   signal?: AbortSignal,
 ): Promise<LiveConfigRun> {
   const { experts } = deployment;
+  // The in-process simulators cache prompt token counts: count every prompt now, so neither the
+  // gateway pass nor the direct pass (which comes second) pays the tokenizer on the clock.
+  if (experts.simulators.length > 0) for (const text of texts) chatPromptTokens(text);
   const scrape = experts.simulators.map((s) => `${s.url}/metrics`);
   const base = benchOptions(spec, texts, plan.name);
   const routed = await runBench(

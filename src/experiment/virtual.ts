@@ -11,11 +11,15 @@ export interface VirtualConfigRun {
   infra: InfraSeries[];
 }
 
+/** Prompt tokens of a one-message chat request, counted as the simulator's server counts them. */
+export function chatPromptTokens(text: string): number {
+  return countPromptTokens(renderLlama3([{ role: 'user', content: text }]));
+}
+
 /** Routes every prompt once: classification is deterministic, so each level reuses the decisions. */
 export function routePrompts(plan: PlannedConfig, texts: readonly string[], spread = false): RoutedPrompt[] {
   return texts.map((text, i) => {
-    // Token count as the simulator's server counts a one-message chat request.
-    const promptTokens = countPromptTokens(renderLlama3([{ role: 'user', content: text }]));
+    const promptTokens = chatPromptTokens(text);
     if (spread) return { promptTokens, expert: i % plan.experts.length, cluster: -1 };
     if (!plan.classifier) return { promptTokens, expert: 0, cluster: 0 };
     const p = plan.classifier.predict(text);

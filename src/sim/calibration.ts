@@ -9,7 +9,7 @@ import { VirtualClock } from './clock.js';
 import { createEngine } from './engine.js';
 import { SimError } from './errors.js';
 import { createStepModel } from './perf-model.js';
-import { Rng } from './rng.js';
+import { createRng } from '../common/rng.js';
 import { resolveProfile, type Deployment, type EngineProfile } from './profiles.js';
 
 const TABLE_URL = new URL('../../data/calibration.yaml', import.meta.url);
@@ -101,7 +101,7 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
   let itlSum = 0;
   let itlCount = 0;
   let finished = 0;
-  const rng = new Rng(7);
+  const rng = createRng(7);
   const draw = (mean: number, stddev: number): number => Math.max(1, Math.round(mean + stddev * rng.normal()));
   const send = (): void => {
     remaining--;

@@ -12,7 +12,7 @@ import { KvCache } from './kv-cache.js';
 import { DEFAULT_OUTPUT_LENGTH, targetOutputTokens, type OutputLengthDistribution } from './output-length.js';
 import { createStepModel, type StepLoad, type StepModel } from './perf-model.js';
 import type { Deployment } from './profiles.js';
-import { Rng } from './rng.js';
+import { createRng, type Rng } from '../common/rng.js';
 
 export interface SimRequest {
   promptTokens: number;
@@ -176,7 +176,7 @@ class ContinuousBatchingEngine implements SimEngine {
     }
     this.kv = new KvCache(deployment.kvBlocks);
     this.stepModel = createStepModel(deployment);
-    this.rng = new Rng(options.seed ?? 1);
+    this.rng = createRng(options.seed ?? 1);
     this.outputLength = options.outputLength ?? DEFAULT_OUTPUT_LENGTH;
     this.lastUtilAt = this.clock.now();
   }

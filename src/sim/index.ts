@@ -21,4 +21,4 @@ export { fitEngine } from './fit.js';
 export type { FitResult } from './fit.js';
 export { SimError } from './errors.js';
 export type { SimErrorCode } from './errors.js';
-export { Rng } from './rng.js';
+export { createRng, type Rng } from '../common/rng.js';

@@ -3,7 +3,7 @@
  * distribution, capped by max_tokens (and by the context left). With ignore_eos it is max_tokens exactly.
  */
 import { z } from 'zod';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 export const outputLengthSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fixed'), tokens: z.number().int().positive() }),

@@ -29,7 +29,7 @@ import { LagHistogram } from './lag-histogram.js';
 import { createSimMetrics, type SimMetrics } from './metrics.js';
 import type { OutputLengthDistribution } from './output-length.js';
 import { resolveProfile, type Deployment } from './profiles.js';
-import { Rng } from './rng.js';
+import { createRng, type Rng } from '../common/rng.js';
 import { nextPiece, pieceJson, pieceText } from './text.js';
 import { countPromptTokens } from './tokenizer.js';
 
@@ -84,7 +84,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   });
   const modelName = opts.modelName ?? deployment.modelName;
   const metrics = createSimMetrics(engine, modelName);
-  const rng = new Rng(seed ^ 0x5bd1e995);
+  const rng = createRng(seed ^ 0x5bd1e995);
   let faults: FaultSettings = { ...NO_FAULTS };
   const lag = new LagHistogram();
   let cpuBase = process.cpuUsage();
@@ -423,7 +423,8 @@ async function handleTriton(ctx: RequestContext, req: IncomingMessage, res: Serv
     const job = planJob(ctx, body.text_input, maxTokens, body.ignore_eos, 'text_input', true);
     await beforeFirstToken(ctx);
     const faults = drawStreamFaults(ctx, job, stream);
-    const head = `data: {"model_name":${JSON.stringify(name)},"model_version":"1","text_output":`;
+    // Every event carries the prompt's token count, so a relay can report usage for streams too.
+    const head = `data: {"model_name":${JSON.stringify(name)},"model_version":"1","prompt_token_count":${job.promptTokens},"text_output":`;
     if (!stream) {
       runJob(ctx, job, res, faults, {
         token: () => undefined,

@@ -2,7 +2,7 @@
  * Deterministic filler text for simulated output: one word-piece per token. Each piece also comes
  * JSON-encoded, so streaming a token costs a string concatenation and no serialisation.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 const PIECES = (
   ' the a model answer is of to and in that it for this with as on be by can are from an at which we' +

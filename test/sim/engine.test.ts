@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, VirtualClock, createEngine, createStepModel, resolveProfile, type Deployment, type FinishInfo, type SimEngine } from '../../src/sim/index.js';
+import { createRng } from '../../src/common/rng.js';
+import { VirtualClock, createEngine, createStepModel, resolveProfile, type Deployment, type FinishInfo, type SimEngine } from '../../src/sim/index.js';
 
 /** A deployment with a deliberately small KV cache, to force waiting and preemption. */
 function tinyKv(blocks: number, base = 'h100-80gb:llama-3.2-1b:bf16:tp1'): Deployment {
@@ -59,7 +60,7 @@ describe('continuous batching engine', () => {
   it('keeps its invariants under random arrivals and cancellations', () => {
     const clock = new VirtualClock();
     const engine = createEngine(tinyKv(48), { clock, seed: 5, maxNumSeqs: 8, maxNumBatchedTokens: 128, outputLength: { kind: 'uniform', min: 1, max: 80 } });
-    const rng = new Rng(99);
+    const rng = createRng(99);
     let finished = 0;
     let cancelled = 0;
     const n = 120;

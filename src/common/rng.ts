@@ -1,4 +1,7 @@
-/** A small seeded generator (mulberry32) so prompt order, think times and arrivals are reproducible. */
+/**
+ * The project's one seeded random generator (mulberry32): prompt order, think times, arrivals, output
+ * lengths and faults are all reproducible from a seed.
+ */
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -6,6 +9,8 @@ export interface Rng {
   exponential(mean: number): number;
   /** Uniform integer in [lo, hi]. */
   int(lo: number, hi: number): number;
+  /** Standard normal (Box-Muller). */
+  normal(): number;
 }
 
 export function createRng(seed: number): Rng {
@@ -21,6 +26,7 @@ export function createRng(seed: number): Rng {
     next,
     exponential: (mean) => -Math.log(1 - next()) * mean,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
+    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
   };
 }
 
