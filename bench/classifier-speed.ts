@@ -2,20 +2,34 @@
  * Classifier speed: training on 20,000 prompts with k = 16 (target < 20 s), classifying a 1 KB prompt
  * (target <= 20 us median on one core, >= 50,000/s), model size on disk and in memory. The corpus is built
  * from ../shared/data text (speed only; the default model never trains on it).
- *   npx tsx bench/classifier-speed.ts [--prompts 20000] [--k 16] [--rounds 31]
+ * A 100 KB prompt shows the text budget at work: its cost must stay that of the budget's first characters.
+ *   npx tsx bench/classifier-speed.ts [--prompts 20000] [--k 16] [--rounds 31] [--text-budget N] [--ngram-budget N]
+ * (the budgets override the feature settings of the k-model, to compare settings; the default model keeps its own).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultModel, loadModel, saveModel, trainClassifier, type ClassifierModel } from '../src/classifier/index.js';
+import { defaultModel, Featurizer, loadModel, saveModel, trainClassifier } from '../src/classifier/index.js';
 import { parseCsv } from '../src/classifier/csv.js';
 
-const { values } = parseArgs({ options: { prompts: { type: 'string', default: '20000' }, k: { type: 'string', default: '16' }, rounds: { type: 'string', default: '31' } } });
+const { values } = parseArgs({
+  options: {
+    prompts: { type: 'string', default: '20000' },
+    k: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '31' },
+    'text-budget': { type: 'string' },
+    'ngram-budget': { type: 'string' },
+  },
+});
 const PROMPTS = Number(values.prompts);
 const K = Number(values.k);
 const ROUNDS = Number(values.rounds);
+const BUDGETS = {
+  ...(values['text-budget'] === undefined ? {} : { textBudget: Number(values['text-budget']) }),
+  ...(values['ngram-budget'] === undefined ? {} : { ngramBudget: Number(values['ngram-budget']) }),
+};
 const SHARED = process.env.SHARED_DATA ?? fileURLToPath(new URL('../../shared/data/', import.meta.url));
 
 const read = (path: string) => readFileSync(join(SHARED, path), 'utf8');
@@ -49,6 +63,9 @@ const kilobyte = [...pubmed.slice(0, 48).map((r) => r.CONTEXTS.join(' ')), ...js
   .filter((t) => t.length >= 1024)
   .slice(0, 64)
   .map((t) => t.slice(0, 1024));
+// 100 KB prompts: the 1 KB ones followed by PubMedQA abstracts up to 102,400 characters.
+const longTail = pubmed.map((r) => r.CONTEXTS.join(' ')).join(' ');
+const huge = kilobyte.slice(0, 8).map((t) => (t + ' ' + longTail).slice(0, 102_400));
 const short = corpus.slice(0, 64).map((e) => e.text);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -63,7 +80,7 @@ interface Timing {
 }
 
 /** Each round predicts every text `reps` times; per-prediction times are medians over rounds. */
-function timePredict(model: ClassifierModel, texts: string[], reps: number): Timing {
+function timePredict(model: { predict(text: string): { cluster: number } }, texts: string[], reps: number): Timing {
   let sink = 0;
   for (let i = 0; i < 3000; i++) sink += model.predict(texts[i % texts.length]).cluster;
   const wall: number[] = [];
@@ -92,7 +109,7 @@ console.log(`corpus: ${corpus.length} prompts from ../shared/data (GSM8K train, 
 console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (figures scale with it)`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();
-const model = trainClassifier(corpus, { k: K, seed: 42 });
+const model = trainClassifier(corpus, { k: K, seed: 42, features: BUDGETS });
 const trainS = (performance.now() - t0) / 1000;
 console.log(
   `train k=${K}, restarts=${model.metadata.restarts}: ${fmt(trainS)} s wall, ${fmt(cpuSeconds(c0))} s CPU (target < 20 s, ratio ${fmt(trainS / 20)}); ` +
@@ -113,7 +130,21 @@ try {
   const show = (what: string, t: Timing) =>
     `${what}: median ${fmt(t.wall)} us wall, ${fmt(t.cpu)} us CPU, best round ${fmt(t.best)} us; ${fmt(1e6 / t.wall, 0)} prompts/s on one core (target <= 20 us, ratio ${fmt(t.wall / 20)})`;
   console.log(show(`predict 1 KB prompt, k=${K}`, timePredict(loaded, kilobyte, 20)));
+  // The featurizer alone (hashing and counting, no scoring): the share of predict that no centroid layout or
+  // k can change.
+  const featurizer = new Featurizer(loaded.metadata.features);
+  const scanOnly = {
+    predict: (text: string) => {
+      const n = featurizer.scan(text);
+      featurizer.clear(n);
+      return { cluster: n };
+    },
+  };
+  const { textBudget, ngramBudget } = loaded.metadata.features;
+  console.log(`text budget: words from the first ${textBudget} chars, word pairs and char n-grams from the first ${ngramBudget}`);
+  console.log(show('featurize only (no scoring), 1 KB prompt', timePredict(scanOnly, kilobyte, 20)));
   console.log(show(`predict short prompt (mean ${fmt(short.reduce((s, t) => s + t.length, 0) / short.length, 0)} chars), k=${K}`, timePredict(loaded, short, 20)));
+  console.log(show(`predict 100 KB prompt, k=${K}`, timePredict(loaded, huge, 2)));
   const def = defaultModel();
   console.log(show(`default model (k=${def.k}, ${mib(def.memoryBytes())} arrays), 1 KB prompt`, timePredict(def, kilobyte, 20)));
 } finally {

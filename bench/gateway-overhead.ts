@@ -7,7 +7,10 @@
  * (so run `npm run build` first). Prints medians and ratios (the machine is shared and noisy).
  *
  *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 2] [--ttft-ms 20] [--itl-ms 5]
- *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH]
+ *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH] [--tcp-relay]
+ *
+ * --tcp-relay puts a plain TCP relay (two piped sockets, no HTTP at all) where the gateway would be:
+ * the floor that any proxy process adds on this machine, to read the gateway's figures against.
  *
  * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
  * gateway >= 0.75x direct at 500; gateway RSS < 200 MB at 1,000 open streams.
@@ -30,6 +33,7 @@ interface Options {
   tokens: number;
   openStreams: number;
   classifierModel: string | undefined;
+  tcpRelay: boolean;
 }
 
 type ChildMessage = { url: string } | { rss: number; cpuMs: number };
@@ -71,6 +75,29 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
+/** The --tcp-relay child: the same protocol as the gateway child, relaying bytes only. */
+const TCP_RELAY_CHILD = `
+const net = await import('node:net');
+const upstream = new URL(JSON.parse(process.argv[1]).stubUrl);
+const server = net.createServer((client) => {
+  const up = net.connect({ host: upstream.hostname, port: Number(upstream.port), noDelay: true });
+  client.setNoDelay(true);
+  client.pipe(up);
+  up.pipe(client);
+  client.on('error', () => up.destroy());
+  up.on('error', () => client.destroy());
+  client.on('close', () => up.destroy());
+  up.on('close', () => client.destroy());
+});
+server.listen(0, '127.0.0.1', () => process.send({ url: 'http://127.0.0.1:' + server.address().port }));
+process.on('message', (m) => {
+  if (m !== 'stats') return;
+  const cpu = process.cpuUsage();
+  process.send({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
 async function runStubChild(arg: string): Promise<void> {
   const stub = await startOpenAIStub(JSON.parse(arg) as { ttftMs: number; itlMs: number; tokens: number });
   process.send!({ url: stub.url } satisfies ChildMessage);
@@ -93,9 +120,9 @@ function startStub(opts: { ttftMs: number; itlMs: number; tokens: number }): Pro
   return whenListening(fork(fileURLToPath(import.meta.url), ['stub', JSON.stringify(opts)], { stdio: 'inherit' }), 'stub');
 }
 
-function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }): Promise<{ child: ChildProcess; url: string }> {
+function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }, tcpRelay: boolean): Promise<{ child: ChildProcess; url: string }> {
   if (!existsSync(new URL('gateway/index.js', DIST))) throw new Error('dist/ has no gateway: run `npm run build` first');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', GATEWAY_CHILD, JSON.stringify(arg)], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', tcpRelay ? TCP_RELAY_CHILD : GATEWAY_CHILD, JSON.stringify(arg)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, EXPERT_ROUTER_DIST: DIST.href },
   });
@@ -305,6 +332,7 @@ function parseOptions(): Options {
       tokens: { type: 'string', default: '16' },
       'open-streams': { type: 'string', default: '1000' },
       'classifier-model': { type: 'string' },
+      'tcp-relay': { type: 'boolean', default: false },
     },
   });
   return {
@@ -317,6 +345,7 @@ function parseOptions(): Options {
     tokens: Number(values.tokens),
     openStreams: Number(values['open-streams']),
     classifierModel: values['classifier-model'],
+    tcpRelay: values['tcp-relay'],
   };
 }
 
@@ -325,7 +354,8 @@ async function main(): Promise<void> {
   // The stub's own token cap is high so that the RSS phase can hold streams open; each request
   // asks for opts.tokens.
   const stub = await startStub({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
-  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel });
+  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel }, opts.tcpRelay);
+  if (opts.tcpRelay) console.log('--tcp-relay: "gateway" below is a plain TCP relay (no HTTP), the floor of any proxy process');
   const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   try {
     console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; per level and mode ${opts.rounds} rounds of ${opts.seconds} s after ${opts.warmupSeconds} s warm-up`);

@@ -42,6 +42,31 @@ export class KeyScanner {
     this.carry = this.partialAtEnd(chunk, from);
   }
 
+  /**
+   * The offset just past the first occurrence of the key that ends in `chunk`, or -1; occurrences
+   * after it in the same chunk are skipped (for keys wanted once). No closure, for the per-chunk path.
+   */
+  first(chunk: Buffer): number {
+    const key = this.key;
+    if (this.carry > 0) {
+      const rest = key.length - this.carry;
+      const n = Math.min(rest, chunk.length);
+      if (chunk.compare(key, this.carry, this.carry + n, 0, n) === 0) {
+        if (n === rest) {
+          this.carry = this.partialAtEnd(chunk, rest);
+          return rest;
+        }
+        this.carry += n;
+        return -1;
+      }
+      this.carry = 0;
+    }
+    const at = chunk.indexOf(key);
+    const end = at === -1 ? -1 : at + key.length;
+    this.carry = this.partialAtEnd(chunk, at === -1 ? 0 : end);
+    return end;
+  }
+
   /** Length of the longest proper prefix of the key that ends the chunk (after `from`). */
   private partialAtEnd(chunk: Buffer, from: number): number {
     const key = this.key;

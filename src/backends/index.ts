@@ -7,6 +7,7 @@ export type { BackendProtocol, BackendProtocolName, BackendCall, RequestKind, St
 export { openaiBackend } from './openai.js';
 export { createTritonBackend, type TritonOptions } from './triton.js';
 export { KeyScanner, IntFieldScanner } from './byte-scan.js';
+export { setTopLevelMembers } from './json-splice.js';
 
 /** The backend protocol an expert speaks. */
 export function backendFor(expert: ExpertConfig): BackendProtocol {

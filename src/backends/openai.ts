@@ -5,28 +5,50 @@
  */
 import { ApiError } from '../protocol/index.js';
 import { IntFieldScanner, KeyScanner } from './byte-scan.js';
+import { setTopLevelMembers } from './json-splice.js';
 import type { AdaptedResponse, BackendCall, BackendProtocol, StreamRelay, TokenUsage, UpstreamRequest } from './types.js';
 import { upstreamError } from './upstream-error.js';
 
 const EVENT_END = Buffer.from('\n\n');
 const USAGE_EVENT = Buffer.from('"usage":{');
 const EMPTY_CHOICES = Buffer.from('"choices":[]');
+/** Bodies from this size on are spliced rather than re-serialised (see request()). */
+const SPLICE_FROM_BYTES = 2048;
 
 function request(call: BackendCall): UpstreamRequest {
-  const body: Record<string, unknown> = { ...call.body, model: call.model };
+  const changed: Record<string, unknown> = { model: call.model };
   // Always ask for usage so every streamed request is counted; the chunk is removed again when
   // the client did not ask for it (clients index choices[0] and would break on it).
-  if (call.stream) body.stream_options = { ...(call.body.stream_options as object | null | undefined), include_usage: true };
-  return { path: call.kind === 'chat' ? '/v1/chat/completions' : '/v1/completions', body: JSON.stringify(body) };
+  if (call.stream) changed.stream_options = { ...(call.body.stream_options as object | null | undefined), include_usage: true };
+  const path = call.kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  // Long bodies (chat histories) are forwarded as the client's bytes with only these members
+  // replaced; short ones are re-serialised, which is cheaper below about 1-2 KiB (measured: 434 B
+  // 2.5 µs stringify vs 4.1 µs splice; 6.8 KiB 15.6 vs 7.7 µs; 67 KiB 114 vs 41 µs).
+  const spliced = call.raw && call.raw.length >= SPLICE_FROM_BYTES && setTopLevelMembers(call.raw, changed);
+  return { path, body: spliced || JSON.stringify({ ...call.body, ...changed }) };
 }
 
+/**
+ * The usage numbers of an answer. Token chunks are only searched for the `"usage":` key (one
+ * search per chunk); the numbers are read from the bytes after it.
+ */
 class UsageScan {
+  private readonly key = new KeyScanner('"usage":');
+  private inUsage = false;
   private readonly prompt = new IntFieldScanner('prompt_tokens');
   private readonly completion = new IntFieldScanner('completion_tokens');
 
   push(chunk: Buffer): void {
-    this.prompt.push(chunk);
-    this.completion.push(chunk);
+    let bytes = chunk;
+    if (!this.inUsage) {
+      const at = this.key.first(chunk);
+      if (at === -1) return;
+      // From here on every byte is scanned (some servers send usage in every chunk).
+      this.inUsage = true;
+      bytes = chunk.subarray(at);
+    }
+    this.prompt.push(bytes);
+    this.completion.push(bytes);
   }
 
   get usage(): TokenUsage {
@@ -50,7 +72,7 @@ class OpenAIStreamRelay implements StreamRelay {
 
   data(chunk: Buffer): Buffer | null {
     this.scan.push(chunk);
-    if (!this.done) this.doneScanner.scan(chunk, () => (this.done = true));
+    if (!this.done && this.doneScanner.first(chunk) !== -1) this.done = true;
     return this.stripUsage ? this.withoutUsage(chunk) : chunk;
   }
 

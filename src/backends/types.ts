@@ -13,6 +13,8 @@ export interface BackendCall {
   kind: RequestKind;
   /** The validated request body (unknown fields kept). */
   body: Record<string, unknown>;
+  /** The body's bytes as the client sent them (they parse to `body`), for forwarding without re-serialising. */
+  raw?: Buffer;
   /** Model name to send upstream. */
   model: string;
   stream: boolean;
@@ -22,7 +24,7 @@ export interface BackendCall {
 
 export interface UpstreamRequest {
   path: string;
-  body: string;
+  body: string | Buffer;
 }
 
 export interface TokenUsage {

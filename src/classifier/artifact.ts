@@ -11,8 +11,11 @@ import { readTextFile } from './examples.js';
 import { ClassifierModel, type ModelMetadata } from './model.js';
 
 export const ARTIFACT_FORMAT = 'expert-router/classifier';
-/** 2: centroids stored as bytes with a step per row (version 1 held them as float32). */
-export const ARTIFACT_VERSION = 2;
+/**
+ * 2: centroids stored as bytes with a step per row (version 1 held them as float32). 3: feature settings hold
+ * the text budget (textBudget, ngramBudget); older models read whole prompts and would predict differently.
+ */
+export const ARTIFACT_VERSION = 3;
 
 type TypedArray = Int32Array | Float32Array | Uint8Array;
 const DTYPES = { int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;

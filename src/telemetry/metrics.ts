@@ -1,8 +1,9 @@
 /**
- * The gateway's Prometheus metrics, in a registry of their own (never the global one, so several
- * gateways can live in one process). Label sets per expert and replica are bound once and reused.
+ * The gateway's Prometheus metrics. Each gateway owns its series (several gateways can live in one
+ * process). The hot path only bumps numbers in series bound once per label set; the Prometheus text
+ * (format 0.0.4) is rendered when /metrics is scraped. prom-client is not used here because its
+ * bound children still hash and validate the labels on every call.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const CLASSIFY_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2];
@@ -17,60 +18,150 @@ export interface ReplicaSeries {
   up: { set(value: number): void };
 }
 
+class Value {
+  value = 0;
+
+  inc(n = 1): void {
+    this.value += n;
+  }
+
+  dec(): void {
+    this.value--;
+  }
+
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+class Buckets {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = bounds.map(() => 0);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= bounds[i]) {
+        this.counts[i]++;
+        break;
+      }
+    }
+    this.sum += value;
+    this.count++;
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function formatNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+}
+
+/** One metric family: its series by label values (joined by NUL), each bound on first use. */
+class Family<S extends Value | Buckets> {
+  private readonly series = new Map<string, { labels: string; value: S }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly labelNames: readonly string[],
+    private readonly make: () => S,
+  ) {}
+
+  /** The series of these label values (in labelNames order). */
+  get(...values: string[]): S {
+    const key = values.join('\u0000');
+    let entry = this.series.get(key);
+    if (!entry) {
+      const labels = this.labelNames.map((name, i) => `${name}="${escapeLabel(values[i])}"`).join(',');
+      entry = { labels, value: this.make() };
+      this.series.set(key, entry);
+    }
+    return entry.value;
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`);
+    for (const { labels, value } of this.series.values()) {
+      if (value instanceof Value) {
+        out.push(`${this.name}${labels ? `{${labels}}` : ''} ${formatNumber(value.value)}`);
+        continue;
+      }
+      const sep = labels ? ',' : '';
+      let cumulative = 0;
+      value.bounds.forEach((bound, i) => {
+        cumulative += value.counts[i];
+        out.push(`${this.name}_bucket{${labels}${sep}le="${bound}"} ${cumulative}`);
+      });
+      out.push(`${this.name}_bucket{${labels}${sep}le="+Inf"} ${value.count}`);
+      const braces = labels ? `{${labels}}` : '';
+      out.push(`${this.name}_sum${braces} ${formatNumber(value.sum)}`, `${this.name}_count${braces} ${value.count}`);
+    }
+  }
+}
+
+const counter = (name: string, help: string, labels: readonly string[]): Family<Value> => new Family(name, help, 'counter', labels, () => new Value());
+const gauge = (name: string, help: string, labels: readonly string[]): Family<Value> => new Family(name, help, 'gauge', labels, () => new Value());
+const histogram = (name: string, help: string, labels: readonly string[], buckets: readonly number[]): Family<Buckets> =>
+  new Family(name, help, 'histogram', labels, () => new Buckets(buckets));
+
 export class GatewayMetrics {
-  readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'expert_router_requests_total', help: 'Requests answered, by expert, replica, endpoint and HTTP status.', labelNames: ['expert', 'replica', 'endpoint', 'status'] as const, registers: [this.registry] });
-  private readonly errors = new Counter({ name: 'expert_router_errors_total', help: 'Failed requests by stable error code.', labelNames: ['expert', 'code'] as const, registers: [this.registry] });
-  private readonly ttft = new Histogram({ name: 'expert_router_ttft_seconds', help: 'Time from request arrival to the first upstream byte relayed.', labelNames: ['expert', 'replica'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly duration = new Histogram({ name: 'expert_router_request_duration_seconds', help: 'Time from request arrival to the end of the response.', labelNames: ['expert', 'replica'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly tokens = new Counter({ name: 'expert_router_tokens_total', help: 'Tokens reported by the experts, by kind (prompt, completion).', labelNames: ['expert', 'replica', 'kind'] as const, registers: [this.registry] });
-  private readonly inFlight = new Gauge({ name: 'expert_router_in_flight_requests', help: 'Requests being served, by expert and replica.', labelNames: ['expert', 'replica'] as const, registers: [this.registry] });
-  private readonly replicaUp = new Gauge({ name: 'expert_router_replica_up', help: '1 when the replica takes requests, 0 when marked down.', labelNames: ['expert', 'replica'] as const, registers: [this.registry] });
-  private readonly retries = new Counter({ name: 'expert_router_retries_total', help: 'Requests retried on another replica after an upstream failure before the first byte.', labelNames: ['expert'] as const, registers: [this.registry] });
-  private readonly decisions = new Counter({ name: 'expert_router_routing_decisions_total', help: 'Routing decisions by classifier cluster and chosen expert (cluster "none" when the request named an expert).', labelNames: ['cluster', 'label', 'expert'] as const, registers: [this.registry] });
-  private readonly classifySeconds = new Histogram({ name: 'expert_router_classification_seconds', help: 'Time to classify one prompt.', buckets: CLASSIFY_BUCKETS, registers: [this.registry] });
-  private readonly requestCounters = new Map<string, Counter.Internal>();
+  private readonly requests = counter('expert_router_requests_total', 'Requests answered, by expert, replica, endpoint and HTTP status.', ['expert', 'replica', 'endpoint', 'status']);
+  private readonly errors = counter('expert_router_errors_total', 'Failed requests by stable error code.', ['expert', 'code']);
+  private readonly ttft = histogram('expert_router_ttft_seconds', 'Time from request arrival to the first upstream byte relayed.', ['expert', 'replica'], LATENCY_BUCKETS);
+  private readonly duration = histogram('expert_router_request_duration_seconds', 'Time from request arrival to the end of the response.', ['expert', 'replica'], LATENCY_BUCKETS);
+  private readonly tokens = counter('expert_router_tokens_total', 'Tokens reported by the experts, by kind (prompt, completion).', ['expert', 'replica', 'kind']);
+  private readonly inFlight = gauge('expert_router_in_flight_requests', 'Requests being served, by expert and replica.', ['expert', 'replica']);
+  private readonly replicaUp = gauge('expert_router_replica_up', '1 when the replica takes requests, 0 when marked down.', ['expert', 'replica']);
+  private readonly retries = counter('expert_router_retries_total', 'Requests retried on another replica after an upstream failure before the first byte.', ['expert']);
+  private readonly decisions = counter('expert_router_routing_decisions_total', 'Routing decisions by classifier cluster and chosen expert (cluster "none" when the request named an expert).', ['cluster', 'label', 'expert']);
+  private readonly classifySeconds = histogram('expert_router_classification_seconds', 'Time to classify one prompt.', [], CLASSIFY_BUCKETS);
+  private readonly families = [this.requests, this.errors, this.ttft, this.duration, this.tokens, this.inFlight, this.replicaUp, this.retries, this.decisions, this.classifySeconds];
+
+  readonly contentType = 'text/plain; version=0.0.4; charset=utf-8';
 
   replica(expert: string, replica: string): ReplicaSeries {
-    const labels = { expert, replica };
     return {
-      ttft: this.ttft.labels(labels),
-      duration: this.duration.labels(labels),
-      inFlight: this.inFlight.labels(labels),
-      promptTokens: this.tokens.labels({ ...labels, kind: 'prompt' }),
-      completionTokens: this.tokens.labels({ ...labels, kind: 'completion' }),
-      up: this.replicaUp.labels(labels),
+      ttft: this.ttft.get(expert, replica),
+      duration: this.duration.get(expert, replica),
+      inFlight: this.inFlight.get(expert, replica),
+      promptTokens: this.tokens.get(expert, replica, 'prompt'),
+      completionTokens: this.tokens.get(expert, replica, 'completion'),
+      up: this.replicaUp.get(expert, replica),
     };
   }
 
   request(expert: string, replica: string, endpoint: string, status: number): void {
-    const key = `${expert}\u0000${replica}\u0000${endpoint}\u0000${status}`;
-    let counter = this.requestCounters.get(key);
-    if (!counter) this.requestCounters.set(key, (counter = this.requests.labels({ expert, replica, endpoint, status: String(status) })));
-    counter.inc();
+    this.requests.get(expert, replica, endpoint, String(status)).inc();
   }
 
   error(expert: string, code: string): void {
-    this.errors.inc({ expert, code });
+    this.errors.get(expert, code).inc();
   }
 
   retry(expert: string): void {
-    this.retries.inc({ expert });
+    this.retries.get(expert).inc();
   }
 
   decision(cluster: string, label: string, expert: string): void {
-    this.decisions.inc({ cluster, label, expert });
+    this.decisions.get(cluster, label, expert).inc();
   }
 
   classification(seconds: number): void {
-    this.classifySeconds.observe(seconds);
+    this.classifySeconds.get().observe(seconds);
   }
 
   text(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
+    const out: string[] = [];
+    for (const family of this.families) family.render(out);
+    return Promise.resolve(`${out.join('\n')}\n`);
   }
 }

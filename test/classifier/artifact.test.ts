@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ClassifierError, loadModel, saveModel, serializeModel, trainClassifier } from '../../src/classifier/index.js';
+import { ARTIFACT_VERSION, ClassifierError, loadModel, saveModel, serializeModel, trainClassifier } from '../../src/classifier/index.js';
+import { quantizeCentroids } from '../../src/classifier/model.js';
 import { TINY_CORPUS } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'classifier-artifact-'));
@@ -38,10 +39,23 @@ describe('model artifact', () => {
     expect(unsupervised()).toBe(unsupervised());
   });
 
+  it('stores the text budget, so a loaded model reads as much text as training did', () => {
+    const budgeted = trainClassifier(TINY_CORPUS, { seed: 9, features: { textBudget: 40, ngramBudget: 16 } });
+    const budgetPath = join(dir, 'budget.json');
+    saveModel(budgeted, budgetPath);
+    const loaded = loadModel(budgetPath);
+    expect(loaded.metadata.features).toMatchObject({ textBudget: 40, ngramBudget: 16 });
+    const text = TINY_CORPUS[0].text.padEnd(40, '.');
+    const tail = TINY_CORPUS[TINY_CORPUS.length - 1].text;
+    expect(loaded.predict(text + tail)).toEqual(loaded.predict(text));
+    expect(loaded.predict(text + tail)).toEqual(budgeted.predict(text + tail));
+  });
+
   it('holds the metadata the summary needs', () => {
     const m = JSON.parse(readFileSync(path, 'utf8')).metadata;
     expect(m).toMatchObject({ mode: 'supervised', k: 6, corpusSize: TINY_CORPUS.length, seed: 9 });
     expect(m.features.dim).toBeGreaterThan(0);
+    expect(m.features.ngramBudget).toBeLessThanOrEqual(m.features.textBudget);
     expect(m.clusters).toHaveLength(6);
     expect(m.clusters[0]).toHaveProperty('topTerms');
     expect(m.clusters[0]).toHaveProperty('purity');
@@ -54,9 +68,12 @@ describe('model artifact', () => {
     ['truncated', text.slice(0, Math.floor(text.length / 2)), 'model_truncated', /truncated/],
     ['foreign-text', 'hello, this is not a model\n', 'model_foreign', /not an expert-router classifier model/],
     ['foreign-json', JSON.stringify({ format: 'something-else', version: 1 }), 'model_foreign', /not an expert-router classifier model/],
-    ['future', text.replace('"version":1', '"version":99'), 'model_version', /version 99/],
+    ['future', text.replace(`"version":${ARTIFACT_VERSION}`, '"version":99'), 'model_version', /version 99/],
+    // Version 1 stored float32 centroids; its files are refused with a hint rather than misread.
+    ['old-version', text.replace(`"version":${ARTIFACT_VERSION}`, '"version":1'), 'model_version', /version 1; this build reads version 3 \(train the model again\)/],
     ['bad-json', text.replace('"metadata":', '"metadata"'), 'model_corrupt', /corrupt/],
-    ['altered-array', text.replace(/("centroids":\{"dtype":"float32","length":\d+,"base64":")(.)/, (_, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')), 'model_corrupt', /checksum/],
+    ['altered-array', text.replace(/("centroids":\{"dtype":"uint8","length":\d+,"base64":")(.)/, (_, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')), 'model_corrupt', /checksum/],
+    ['altered-steps', text.replace(/("steps":\{"dtype":"float32","length":\d+,"base64":")(.)/, (_, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')), 'model_corrupt', /checksum/],
     ['no-labels', text.replace(/"clusterLabels":\[[^\]]*\]/, '"clusterLabels":[]'), 'model_corrupt', /clusterLabels/],
   ];
   for (const [name, content, code, message] of cases) {
@@ -69,4 +86,28 @@ describe('model artifact', () => {
       expect(err.message).toContain(file);
     });
   }
+});
+
+describe('centroid quantisation', () => {
+  it('keeps each weight within half a step of its row maximum / 255, the maximum exact', () => {
+    const k = 3;
+    const centroids = Float32Array.from([0.5, 0.2, 0, 0, 0, 0, 0.001, 0.9, 0.3]);
+    const { values, steps } = quantizeCentroids(centroids, 3, k);
+    expect(Array.from(values.subarray(0, 3))).toEqual([255, 102, 0]);
+    expect(Array.from(values.subarray(3, 6))).toEqual([0, 0, 0]);
+    expect(steps[1]).toBe(0);
+    for (let i = 0; i < centroids.length; i++) {
+      const step = steps[Math.floor(i / k)];
+      expect(Math.abs(values[i] * step - centroids[i])).toBeLessThanOrEqual(step / 2 + 1e-9);
+    }
+  });
+
+  it('moves predictions little: scores stay cosines against the stored centroids', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 9, centroidsPerLabel: 2 });
+    for (const e of TINY_CORPUS) {
+      const p = model.predict(e.text);
+      expect(p.score).toBeLessThanOrEqual(1 + 1e-9);
+      expect(p.label).toBe(e.label);
+    }
+  });
 });

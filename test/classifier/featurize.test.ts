@@ -62,6 +62,26 @@ describe('Featurizer', () => {
     expect(features(f, '“Quoted” — 東京 naïve')).toEqual(features(f, '“QUOTED” — 東京 NAÏVE'));
   });
 
+  it('reads words only from the first textBudget chars, word pairs and character n-grams from the first ngramBudget', () => {
+    const budget = new Featurizer({ ...DEFAULT_FEATURES, textBudget: 24, ngramBudget: 12 });
+    const head = 'contract law tort claims ';
+    expect(head.length).toBeGreaterThan(24);
+    // Beyond textBudget nothing counts, whether or not the tail needs NFKC.
+    expect(features(budget, head + 'python code')).toEqual(features(budget, head));
+    expect(features(budget, head + 'ＰＹＴＨＯＮ ﬁle')).toEqual(features(budget, head));
+    expect(features(budget, head.slice(0, 24))).toEqual(features(budget, head));
+    // Between the two budgets, words still count but word pairs and character n-grams do not.
+    const words = new Featurizer({ ...DEFAULT_FEATURES, wordNgrams: 1, charNgramMax: 0, textBudget: 24, ngramBudget: 12 });
+    const pairs = new Featurizer({ ...DEFAULT_FEATURES, wordNgrams: 2, charNgramMax: 0, textBudget: 24, ngramBudget: 12 });
+    // "contract law" (12 chars): two words and their pair; "tort" adds one word but no pair.
+    expect(features(pairs, 'contract law')).toHaveLength(3);
+    expect(features(pairs, 'contract law tort')).toHaveLength(4);
+    const chars = new Featurizer({ ...DEFAULT_FEATURES, wordNgrams: 0, textBudget: 24, ngramBudget: 12 });
+    expect(features(words, 'contract law tort')).not.toEqual(features(words, 'contract law'));
+    expect(features(chars, 'contract law tort')).toEqual(features(chars, 'contract law'));
+    expect(features(chars, 'contract law')).not.toEqual(features(chars, 'contract'));
+  });
+
   it('rejects bad settings with the field named', () => {
     const bad = (s: Partial<FeatureSettings>) => () => new Featurizer({ ...DEFAULT_FEATURES, ...s });
     expect(bad({ dim: 1000 })).toThrow(/'dim'/);
@@ -69,5 +89,7 @@ describe('Featurizer', () => {
     expect(bad({ charNgramMax: 9 })).toThrow(/'charNgramMax'/);
     expect(bad({ wordNgrams: 0, charNgramMax: 0 })).toThrow(ClassifierError);
     expect(bad({ idfPower: 0 })).toThrow(/'idfPower'/);
+    expect(bad({ textBudget: 0 })).toThrow(/'textBudget'/);
+    expect(bad({ textBudget: 100, ngramBudget: 200 })).toThrow(/'ngramBudget'/);
   });
 });

@@ -112,4 +112,19 @@ describe('defaultModel', () => {
     expect(model.predict('Is a verbal contract legally binding if the defendant never signed anything?').label).toBe('law');
     expect(model.predict('Write a short poem about autumn leaves').label).toBe('creative');
   });
+
+  it('ignores text beyond its text budget: a long tail on a different topic changes nothing', () => {
+    const model = defaultModel();
+    const { textBudget } = model.metadata.features;
+    let head = 'Is a verbal contract legally binding if the defendant never signed anything? ';
+    while (head.length < textBudget) head += 'The plaintiff relies on the statute of frauds and on promissory estoppel. ';
+    // About 15 KB of varied Python: read whole, this prompt would route to code.
+    const names = ['parse', 'render', 'fetch', 'merge', 'split', 'sort', 'load', 'dump', 'walk', 'index', 'cache', 'queue'];
+    const tail = names.flatMap((a) => names.map((b) => `\ndef ${a}_${b}(items):\n    return [${b}(x) for x in items if x is not None]  # TypeError\n`)).join('');
+    const before = model.predict(head);
+    expect(before.label).toBe('law');
+    // The tail alone routes to code, so only the budget keeps it out.
+    expect(model.predict(tail).label).toBe('code');
+    expect(model.predict(head + tail)).toEqual(before);
+  });
 });
