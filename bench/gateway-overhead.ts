@@ -15,13 +15,12 @@
  * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
  * gateway >= 0.75x direct at 500; gateway RSS < 200 MB at 1,000 open streams.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, type Dispatcher } from 'undici';
-import { startOpenAIStub } from './lib/openai-stub.js';
+import { startStubProcess } from './lib/stub-process.js';
 
 interface Options {
   levels: number[];
@@ -98,26 +97,11 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
-async function runStubChild(arg: string): Promise<void> {
-  const stub = await startOpenAIStub(JSON.parse(arg) as { ttftMs: number; itlMs: number; tokens: number });
-  process.send!({ url: stub.url } satisfies ChildMessage);
-  process.on('message', (m: unknown) => {
-    if (m !== 'stats') return;
-    const cpu = process.cpuUsage();
-    process.send!({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildMessage);
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
 function whenListening(child: ChildProcess, role: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     child.once('message', (m: ChildMessage) => resolve({ child, url: (m as { url: string }).url }));
     child.once('exit', (code) => reject(new Error(`${role} child exited with code ${code}`)));
   });
-}
-
-function startStub(opts: { ttftMs: number; itlMs: number; tokens: number }): Promise<{ child: ChildProcess; url: string }> {
-  return whenListening(fork(fileURLToPath(import.meta.url), ['stub', JSON.stringify(opts)], { stdio: 'inherit' }), 'stub');
 }
 
 function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }, tcpRelay: boolean): Promise<{ child: ChildProcess; url: string }> {
@@ -353,7 +337,7 @@ async function main(): Promise<void> {
   const opts = parseOptions();
   // The stub's own token cap is high so that the RSS phase can hold streams open; each request
   // asks for opts.tokens.
-  const stub = await startStub({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
+  const stub = await startStubProcess({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
   const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel }, opts.tcpRelay);
   if (opts.tcpRelay) console.log('--tcp-relay: "gateway" below is a plain TCP relay (no HTTP), the floor of any proxy process');
   const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
@@ -415,5 +399,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'stub') await runStubChild(process.argv[3]);
-else await main();
+await main();

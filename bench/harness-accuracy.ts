@@ -12,28 +12,12 @@
  *
  * Target (issue 5): measured TTFT p50 within 1 ms of the stub's TTFT at 100 users.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startOpenAIStub } from './lib/openai-stub.js';
+import { startStubProcess } from './lib/stub-process.js';
 import { loadPrompts, runBench } from '../src/bench/index.js';
 
 const TARGET_ERROR_MS = 1;
-
-async function runStubChild(arg: string): Promise<void> {
-  const stub = await startOpenAIStub(JSON.parse(arg) as { ttftMs: number; itlMs: number; tokens: number });
-  process.send?.({ url: stub.url });
-  process.on('disconnect', () => process.exit(0));
-}
-
-function startStub(opts: { ttftMs: number; itlMs: number; tokens: number }): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(import.meta.url), ['stub', JSON.stringify(opts)], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
-    child.once('exit', (code) => reject(new Error(`stub child exited with code ${code}`)));
-  });
-}
 
 /** The reference: raw sockets, no parsing beyond spotting the end of the stream. */
 async function rawTtfts(url: string, users: number, ms: number): Promise<number[]> {
@@ -92,7 +76,7 @@ async function main(): Promise<void> {
   });
   const stubOpts = { ttftMs: Number(values['ttft-ms']), itlMs: Number(values['itl-ms']), tokens: Number(values.tokens) };
   const users = Number(values.users);
-  const { child, url } = await startStub(stubOpts);
+  const { child, url } = await startStubProcess(stubOpts);
   const prompts = await loadPrompts({ kind: 'synthetic', inputTokens: { mean: 64, spread: 16 } });
   console.log(`harness accuracy: ${users} users against the stub (TTFT ${stubOpts.ttftMs} ms, ITL ${stubOpts.itlMs} ms, ${stubOpts.tokens} tokens) in a child process`);
   const ttft: number[] = [];
@@ -132,5 +116,4 @@ async function main(): Promise<void> {
   console.log(`  reference raw-socket client TTFT p50 ${median(raw).toFixed(3)} ms: the harness adds ${(median(ttft) - median(raw)).toFixed(3)} ms (ratio harness/reference ${(median(ttft) / median(raw)).toFixed(4)})`);
 }
 
-if (process.argv[2] === 'stub') await runStubChild(process.argv[3]);
-else await main();
+await main();

@@ -15,16 +15,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startOpenAIStub } from './lib/openai-stub.js';
+import { startStubProcess } from './lib/stub-process.js';
 import { loadPrompts, runBench } from '../src/bench/index.js';
 
 const TARGET_LOOP_P99_MS = 10;
-
-async function runStubChild(arg: string): Promise<void> {
-  const stub = await startOpenAIStub(JSON.parse(arg) as { ttftMs: number; itlMs: number; tokens: number });
-  process.send?.({ url: stub.url });
-  process.on('disconnect', () => process.exit(0));
-}
 
 /** The noise floor: an idle process measuring its own loop delay between 'start' and 'stop'. */
 function runIdleChild(): void {
@@ -53,14 +47,6 @@ function idleStop(child: ChildProcess): Promise<{ p99: number; max: number }> {
   });
 }
 
-function startStub(opts: { ttftMs: number; itlMs: number; tokens: number }): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(import.meta.url), ['stub', JSON.stringify(opts)], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
-    child.once('exit', (code) => reject(new Error(`stub child exited with code ${code}`)));
-  });
-}
-
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -81,7 +67,7 @@ async function main(): Promise<void> {
   });
   const users = Number(values.users);
   const stubOpts = { ttftMs: Number(values['ttft-ms']), itlMs: Number(values['itl-ms']), tokens: Number(values.tokens) };
-  const { child, url } = await startStub(stubOpts);
+  const { child, url } = await startStubProcess(stubOpts);
   const idle = await startIdle();
   const prompts = await loadPrompts({ kind: 'synthetic', inputTokens: { mean: 64, spread: 16 } });
   console.log(`harness capacity: ${users} streaming users against the stub (TTFT ${stubOpts.ttftMs} ms, ITL ${stubOpts.itlMs} ms, ${stubOpts.tokens} tokens) in a child process`);
@@ -145,6 +131,5 @@ async function main(): Promise<void> {
   console.log(`  throughput: ${median(rows.map((r) => r.rps)).toFixed(0)} req/s, ${median(rows.map((r) => r.tps)).toFixed(0)} tok/s; errors ${rows.reduce((n, r) => n + r.errors, 0)}`);
 }
 
-if (process.argv[2] === 'stub') await runStubChild(process.argv[3]);
-else if (process.argv[2] === 'idle') runIdleChild();
+if (process.argv[2] === 'idle') runIdleChild();
 else await main();
