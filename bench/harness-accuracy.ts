@@ -14,6 +14,7 @@
  */
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
+import { median } from './lib/median.js';
 import { startStubProcess } from './lib/stub-process.js';
 import { loadPrompts, runBench } from '../src/bench/index.js';
 
@@ -55,11 +56,6 @@ async function rawTtfts(url: string, users: number, ms: number): Promise<number[
     ),
   );
   return ttfts;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main(): Promise<void> {

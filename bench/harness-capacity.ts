@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './lib/median.js';
 import { startStubProcess } from './lib/stub-process.js';
 import { loadPrompts, runBench } from '../src/bench/index.js';
 
@@ -45,11 +46,6 @@ function idleStop(child: ChildProcess): Promise<{ p99: number; max: number }> {
     child.once('message', (m: { p99: number; max: number }) => resolve(m));
     child.send('stop');
   });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DEFAULT_CORPUS_DIR } from '../classifier/index.js';
+import { parseJsonl } from '../common/jsonl.js';
 import { createRng, type Rng } from '../common/rng.js';
 import type { LengthSpec } from './parse.js';
 import type { Prompt } from './types.js';
@@ -64,19 +65,10 @@ async function readJsonl(file: string, field?: string): Promise<Prompt[]> {
     throw new Error(`cannot read dataset ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const prompts: Prompt[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === '') continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      throw new Error(`${basename(file)} line ${i + 1}: not valid JSON`);
-    }
-    const prompt = promptOf(row, field);
+  for (const { line, value } of parseJsonl(text, (n) => new Error(`${basename(file)} line ${n}: not valid JSON`))) {
+    const prompt = promptOf(value, field);
     if (prompt === undefined) {
-      throw new Error(`${basename(file)} line ${i + 1}: no prompt field (${field ? `'${field}'` : FIELDS.join(', ')}) holding text`);
+      throw new Error(`${basename(file)} line ${line}: no prompt field (${field ? `'${field}'` : FIELDS.join(', ')}) holding text`);
     }
     prompts.push({ text: prompt });
   }

@@ -1,6 +1,7 @@
 /** Reads labelled prompts from JSONL (one object per line) or CSV with a header row. */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parseJsonl } from '../common/jsonl.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { ClassifierError } from './errors.js';
 import type { LabelledText } from './train.js';
@@ -65,23 +66,13 @@ interface NumberedRecord {
 }
 
 function jsonlRecords(path: string, text: string): NumberedRecord[] {
-  const out: NumberedRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].trim();
-    if (raw === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new ClassifierError('data_malformed', `${path}:${i + 1}: malformed JSON line (${(err as Error).message})`);
-    }
+  const rows = parseJsonl(text, (line, reason) => new ClassifierError('data_malformed', `${path}:${line}: malformed JSON line (${reason})`));
+  return rows.map(({ line, value }) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ClassifierError('data_malformed', `${path}:${i + 1}: expected a JSON object per line`);
+      throw new ClassifierError('data_malformed', `${path}:${line}: expected a JSON object per line`);
     }
-    out.push({ line: i + 1, record: value as Record<string, unknown> });
-  }
-  return out;
+    return { line, record: value as Record<string, unknown> };
+  });
 }
 
 function csvRecords(path: string, text: string): NumberedRecord[] {

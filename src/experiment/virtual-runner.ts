@@ -35,6 +35,9 @@ export interface VirtualLevelResult {
   elapsedMs: number;
 }
 
+/** Deployment-wide gauges named as vLLM names them, sampled every virtual second. */
+const INFRA_METRICS = ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:gpu_cache_usage_perc', 'sim:gpu_utilization'] as const;
+
 const SAMPLE_EVERY_MS = 1000;
 const DEFAULT_DRAIN_LIMIT_MS = 600_000;
 
@@ -144,9 +147,6 @@ export function runVirtualLevel(
   }
   return { records, infra, elapsedMs: clock.now() };
 }
-
-/** Deployment-wide gauges named as vLLM names them, sampled every virtual second. */
-const INFRA_METRICS = ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:gpu_cache_usage_perc', 'sim:gpu_utilization'] as const;
 
 function recordSample(series: InfraSeries[], pools: SimEngine[][], atMs: number): void {
   let running = 0;
