@@ -7,10 +7,14 @@
  * (so run `npm run build` first). Prints medians and ratios (the machine is shared and noisy).
  *
  *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 2] [--ttft-ms 20] [--itl-ms 5]
- *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH] [--tcp-relay]
+ *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH] [--tcp-relay] [--profile-gateway DIR]
+ *     [--jit-warmup-seconds 3] [--warmup-seconds 1]
  *
  * --tcp-relay puts a plain TCP relay (two piped sockets, no HTTP at all) where the gateway would be:
  * the floor that any proxy process adds on this machine, to read the gateway's figures against.
+ * Before the first level every process runs the request path under load for --jit-warmup-seconds, unmeasured,
+ * so that the levels compare JIT-compiled code (as in a long-running deployment), not V8's warm-up.
+ * --profile-gateway DIR writes a V8 CPU profile of the gateway process into DIR (open it in Chrome's DevTools).
  *
  * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
  * gateway >= 0.75x direct at 500; gateway RSS < 200 MB at 1,000 open streams.
@@ -26,6 +30,7 @@ interface Options {
   levels: number[];
   seconds: number;
   warmupSeconds: number;
+  jitWarmupSeconds: number;
   rounds: number;
   ttftMs: number;
   itlMs: number;
@@ -33,6 +38,7 @@ interface Options {
   openStreams: number;
   classifierModel: string | undefined;
   tcpRelay: boolean;
+  profileDir: string | undefined;
 }
 
 type ChildMessage = { url: string } | { rss: number; cpuMs: number };
@@ -104,9 +110,10 @@ function whenListening(child: ChildProcess, role: string): Promise<{ child: Chil
   });
 }
 
-function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }, tcpRelay: boolean): Promise<{ child: ChildProcess; url: string }> {
+function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }, tcpRelay: boolean, profileDir: string | undefined): Promise<{ child: ChildProcess; url: string }> {
   if (!existsSync(new URL('gateway/index.js', DIST))) throw new Error('dist/ has no gateway: run `npm run build` first');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', tcpRelay ? TCP_RELAY_CHILD : GATEWAY_CHILD, JSON.stringify(arg)], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--input-type=module', '-e', tcpRelay ? TCP_RELAY_CHILD : GATEWAY_CHILD, JSON.stringify(arg)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, EXPERT_ROUTER_DIST: DIST.href },
   });
@@ -310,6 +317,7 @@ function parseOptions(): Options {
       levels: { type: 'string', default: '1,100,500' },
       seconds: { type: 'string', default: '3' },
       'warmup-seconds': { type: 'string', default: '1' },
+      'jit-warmup-seconds': { type: 'string', default: '3' },
       rounds: { type: 'string', default: '2' },
       'ttft-ms': { type: 'string', default: '20' },
       'itl-ms': { type: 'string', default: '5' },
@@ -317,12 +325,14 @@ function parseOptions(): Options {
       'open-streams': { type: 'string', default: '1000' },
       'classifier-model': { type: 'string' },
       'tcp-relay': { type: 'boolean', default: false },
+      'profile-gateway': { type: 'string' },
     },
   });
   return {
     levels: values.levels.split(',').map(Number),
     seconds: Number(values.seconds),
     warmupSeconds: Number(values['warmup-seconds']),
+    jitWarmupSeconds: Number(values['jit-warmup-seconds']),
     rounds: Number(values.rounds),
     ttftMs: Number(values['ttft-ms']),
     itlMs: Number(values['itl-ms']),
@@ -330,6 +340,7 @@ function parseOptions(): Options {
     openStreams: Number(values['open-streams']),
     classifierModel: values['classifier-model'],
     tcpRelay: values['tcp-relay'],
+    profileDir: values['profile-gateway'],
   };
 }
 
@@ -338,11 +349,19 @@ async function main(): Promise<void> {
   // The stub's own token cap is high so that the RSS phase can hold streams open; each request
   // asks for opts.tokens.
   const stub = await startStubProcess({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
-  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel }, opts.tcpRelay);
+  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel }, opts.tcpRelay, opts.profileDir);
   if (opts.tcpRelay) console.log('--tcp-relay: "gateway" below is a plain TCP relay (no HTTP), the floor of any proxy process');
   const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   try {
     console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; per level and mode ${opts.rounds} rounds of ${opts.seconds} s after ${opts.warmupSeconds} s warm-up`);
+    if (opts.jitWarmupSeconds > 0) {
+      // A deployed gateway has long run its hot path optimised; a fresh process at 10 requests/s
+      // (the 1-stream level) would still be interpreting it. So first every process runs the path
+      // under load, unmeasured, both ways.
+      const jitWarmup = { ...opts, seconds: opts.jitWarmupSeconds, warmupSeconds: 0 };
+      for (const origin of [stub.url, gateway.url]) await closedLoop(agent, origin, 100, jitWarmup);
+      console.log(`JIT warm-up: ${opts.jitWarmupSeconds} s at 100 streams each way, not measured`);
+    }
     console.log('streams | direct TTFT p50 / p90 ms | gateway TTFT p50 / p90 ms | added TTFT p50 ms | direct req/s | gateway req/s | ratio | errors d/g');
     const rows: { users: number; direct: LevelResult; viaGateway: LevelResult; cpu: CpuPerRequest }[] = [];
     for (const users of opts.levels) {
@@ -394,7 +413,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await agent.close();
-    gateway.child.kill();
+    if (opts.profileDir) {
+      // A profiled gateway writes its profile when it exits by itself (it exits on disconnect).
+      const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+      gateway.child.disconnect();
+      await exited;
+    } else gateway.child.kill();
     stub.child.kill();
   }
 }

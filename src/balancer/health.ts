@@ -12,14 +12,26 @@ export interface HealthCheckOptions {
   onChange?: (pool: ExpertPool, replica: Replica, up: boolean) => void;
 }
 
-export async function probe(replica: Replica, path: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const res = await replica.pool.request({ path, method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body.dump();
-    return res.statusCode < 500;
-  } catch {
-    return false;
-  }
+const PROBE_HEADERS: Record<string, string> = { accept: '*/*' };
+
+/** GETs the health path; any answer below 500 within the timeout means up. */
+export function probe(replica: Replica, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let status = 0;
+    const control = replica.pool.request({ method: 'GET', path, headers: PROBE_HEADERS }, {
+      onStart: (s) => (status = s),
+      onData: () => {},
+      onEnd: () => {
+        clearTimeout(timer);
+        resolve(status < 500);
+      },
+      onError: () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    });
+    const timer = setTimeout(() => control.abort(new Error(`health check timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
 }
 
 export class HealthChecker {

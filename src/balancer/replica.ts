@@ -1,5 +1,5 @@
 /** One replica of an expert: a keep-alive connection pool to its server, its load and its health. */
-import { Pool } from 'undici';
+import { Http1Pool } from './http1/pool.js';
 
 export interface ReplicaOptions {
   /** Cap on pooled connections (default: unlimited, one per concurrent stream). */
@@ -9,7 +9,7 @@ export interface ReplicaOptions {
 
 export class Replica {
   readonly url: string;
-  readonly pool: Pool;
+  readonly pool: Http1Pool;
   /** Requests sent to it and not yet finished. */
   inFlight = 0;
   /** Takes requests; false after it refused a connection, until a health check sees it again. */
@@ -19,14 +19,8 @@ export class Replica {
 
   constructor(url: string, opts: ReplicaOptions) {
     this.url = new URL(url).origin;
-    this.pool = new Pool(this.url, {
-      connections: opts.connections ?? null,
-      pipelining: 1,
-      keepAliveTimeout: opts.keepAliveMs,
-      // Streams may stay silent for long; the gateway's own first-token timeout guards the start.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    // Streams may stay silent for long: the pool has no read timeout; the gateway's own first-token timeout guards the start.
+    this.pool = new Http1Pool(this.url, { connections: opts.connections, keepAliveMs: opts.keepAliveMs });
   }
 
   markDown(): void {
@@ -39,6 +33,6 @@ export class Replica {
   }
 
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.pool.close();
   }
 }

@@ -9,10 +9,10 @@
  * with a proper status and JSON error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { BackendCall, StreamRelay, TokenUsage, UpstreamRequest } from '../backends/index.js';
-import type { Replica } from '../balancer/index.js';
+import type { Replica, UpstreamControl, UpstreamHandler } from '../balancer/index.js';
 import { ApiError, SSE_HEADERS, sseError, toApiError } from '../protocol/index.js';
 import type { GatewayMetrics, ReplicaSeries } from '../telemetry/metrics.js';
 import type { ExpertRuntime } from './expert-router.js';
@@ -42,37 +42,35 @@ export interface ExchangeInit {
 
 type Mode = 'waiting' | 'error-body' | 'body' | 'stream';
 
-/** One try against one replica; callbacks of a superseded try are ignored. */
-class Attempt implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined;
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/** One try against one replica; events of a superseded try are ignored. */
+class Attempt implements UpstreamHandler {
+  control: UpstreamControl | undefined;
 
   constructor(private readonly exchange: Exchange, readonly replica: Replica, readonly series: ReplicaSeries) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (!this.exchange.isCurrent(this)) controller.abort(new Error('request no longer needed'));
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
-    this.controller = controller;
+  onStart(statusCode: number): void {
     if (this.exchange.isCurrent(this)) this.exchange.onStatus(statusCode);
-    else controller.abort(new Error('request no longer needed'));
+    else this.abort(new Error('request no longer needed'));
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onData(chunk);
+  onData(data: Buffer, framed: Buffer | undefined): void {
+    if (this.exchange.isCurrent(this)) this.exchange.onData(data, framed);
   }
 
-  onResponseEnd(): void {
+  onEnd(): void {
     if (this.exchange.isCurrent(this)) this.exchange.onEnd();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (this.exchange.isCurrent(this)) this.exchange.onUpstreamError(error);
   }
 
   abort(reason: Error): void {
-    if (this.controller && !this.controller.aborted) this.controller.abort(reason);
+    if (this.control && !this.control.aborted) this.control.abort(reason);
   }
 }
 
@@ -129,10 +127,7 @@ export class Exchange {
     this.mode = 'waiting';
     replica.inFlight++;
     series.inFlight.inc();
-    replica.pool.dispatch(
-      { path: this.x.upstream.path, method: 'POST', body: this.x.upstream.body, headers: this.x.expert.upstreamHeaders },
-      attempt,
-    );
+    attempt.control = replica.pool.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.expert.upstreamHeaders }, attempt);
   }
 
   /** Ends the current attempt's accounting (not the upstream request itself). */
@@ -159,7 +154,7 @@ export class Exchange {
     } else this.mode = 'body';
   }
 
-  onData(chunk: Buffer): void {
+  onData(chunk: Buffer, framed: Buffer | undefined): void {
     if (this.mode !== 'stream') {
       if (this.mode === 'body') clearTimeout(this.timer);
       if (this.mode === 'body' || this.bodySize < ERROR_BODY_LIMIT) {
@@ -178,16 +173,32 @@ export class Exchange {
       return;
     }
     if (out === null) return;
-    // Headers go out with the first bytes for the client, so a failure before them is a JSON error.
-    if (!res.headersSent) this.sendHeaders(SSE_HEADERS);
-    if (!res.write(out) && !this.paused) {
+    let flushed: boolean;
+    let drains: NodeJS.EventEmitter = res;
+    if (!res.headersSent) {
+      // Headers go out with the first bytes for the client, so a failure before them is a JSON error.
+      this.sendHeaders(SSE_HEADERS);
+      flushed = res.write(out);
+    } else if (out === chunk && framed && res.chunkedEncoding && res.socket) {
+      // The client's answer is chunked too: the upstream's frame is already what it must receive,
+      // so it goes to the socket as it came (no re-framing by node:http). Corked to the end of this
+      // tick, so that frames read together, and the end of the response, leave in one write.
+      const socket = res.socket;
+      if (!socket.writableCorked) {
+        socket.cork();
+        process.nextTick(uncork, socket);
+      }
+      flushed = socket.write(framed);
+      drains = socket;
+    } else flushed = res.write(out);
+    if (!flushed && !this.paused) {
       // The client reads slower than the expert writes: stop reading upstream until it drains.
-      const controller = this.attempt!.controller!;
+      const control = this.attempt!.control!;
       this.paused = true;
-      controller.pause();
-      res.once('drain', () => {
+      control.pause();
+      drains.once('drain', () => {
         this.paused = false;
-        controller.resume();
+        control.resume();
       });
     }
   }
