@@ -1,13 +1,19 @@
 /**
  * A bench-only OpenAI-compatible backend: fixed time to first token, fixed inter-token gap, a fixed
  * number of tokens. Built for speed so that it is never the bottleneck of a benchmark: every
- * response chunk is serialised once at start, nothing is parsed beyond the request body.
+ * response chunk is serialised once at start, nothing is parsed beyond the request body. Built for
+ * timing precision so that benchmarks can compare against the configured times: the writes run on
+ * a PreciseTimer (sub-millisecond, where Node's timers run up to a millisecond late), the first token
+ * at the request's arrival + ttftMs and token k at that + (k - 1) * itlMs; how late each write ran
+ * against its due time is recorded (`writeLateness`).
  *
  * POST /v1/chat/completions and /v1/completions (stream or not; `max_tokens` caps the token count),
  * GET /v1/models.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LatenessHistogram, type LatenessSummary } from './lateness-histogram.js';
+import { now, PreciseTimer, type PreciseTimeout } from './precise-timer.js';
 
 export interface OpenAIStubOptions {
   ttftMs: number;
@@ -21,6 +27,8 @@ export interface OpenAIStubOptions {
 export interface RunningOpenAIStub {
   url: string;
   port: number;
+  /** How late the token writes (and non-streamed answers) ran against their due times since the last call. */
+  writeLateness(): LatenessSummary;
   close(): Promise<void>;
 }
 
@@ -65,6 +73,8 @@ function fullBody(kind: 'chat' | 'text', n: number): string {
 }
 
 export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningOpenAIStub> {
+  const timer = new PreciseTimer();
+  const lateness = new LatenessHistogram();
   const chat = frames('chat');
   const text = frames('text');
   const usageFrames = new Map<number, { chat: string; text: string }>();
@@ -78,19 +88,23 @@ export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningO
     const f = kind === 'chat' ? chat : text;
     res.writeHead(200, SSE_HEADERS);
     let sent = 0;
-    let timer: NodeJS.Timeout | undefined;
+    // Every due time counts from the request's arrival, so a late write does not delay the next.
+    let due = now() + opts.ttftMs;
+    let pending: PreciseTimeout | undefined;
     const tick = (): void => {
       if (res.destroyed) return;
+      lateness.record(now() - due);
       res.write(sent === 0 ? f.first : f.next);
       sent++;
       if (sent < n) {
-        timer = setTimeout(tick, opts.itlMs);
+        due += opts.itlMs;
+        pending = timer.at(due, tick);
         return;
       }
       res.end(withUsage ? f.finish + usageFrame(kind, n) + 'data: [DONE]\n\n' : f.finish + 'data: [DONE]\n\n');
     };
-    timer = setTimeout(tick, opts.ttftMs);
-    res.on('close', () => clearTimeout(timer));
+    pending = timer.at(due, tick);
+    res.on('close', () => pending?.cancel());
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
@@ -120,12 +134,14 @@ export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningO
       stream(res, kind, n, body.stream_options?.include_usage === true);
       return;
     }
-    const timer = setTimeout(() => {
+    const due = now() + opts.ttftMs + opts.itlMs * (n - 1);
+    const pending = timer.at(due, () => {
+      lateness.record(now() - due);
       const payload = fullBody(kind, n);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
       res.end(payload);
-    }, opts.ttftMs + opts.itlMs * (n - 1));
-    res.on('close', () => clearTimeout(timer));
+    });
+    res.on('close', () => pending.cancel());
   };
 
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
@@ -143,9 +159,13 @@ export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningO
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    writeLateness: () => lateness.take(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await timer.close();
+    },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The bench stub in a child process of its own, so a benchmark measures its own event loop and CPU
- * alone. The child answers the message 'stats' with its RSS and CPU time, and exits with its parent.
+ * alone. The child answers the message 'stats' with its RSS and CPU time, 'lateness' with how late
+ * its writes ran since the last ask (stubLateness), and exits with its parent.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LatenessSummary } from './lateness-histogram.js';
 import { startOpenAIStub, type OpenAIStubOptions } from './openai-stub.js';
 
 const CHILD_MARK = '__openai_stub_child__';
@@ -21,10 +23,19 @@ export function startStubProcess(opts: OpenAIStubOptions): Promise<{ child: Chil
   });
 }
 
+/** How late the stub child's writes ran against their due times since the last ask. */
+export function stubLateness(child: ChildProcess): Promise<LatenessSummary> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { lateness: LatenessSummary }) => resolve(m.lateness));
+    child.send('lateness');
+  });
+}
+
 async function serveAsChild(opts: OpenAIStubOptions): Promise<void> {
   const stub = await startOpenAIStub(opts);
   process.send?.({ url: stub.url });
   process.on('message', (m: unknown) => {
+    if (m === 'lateness') process.send?.({ lateness: stub.writeLateness() });
     if (m !== 'stats') return;
     const cpu = process.cpuUsage();
     process.send?.({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ProcessStats);

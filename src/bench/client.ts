@@ -101,6 +101,7 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
       level: spec.level,
       ...(spec.user !== undefined ? { user: spec.user } : {}),
       ...(spec.scheduled_ms !== undefined ? { scheduled_ms: spec.scheduled_ms } : {}),
+      dispatched_ms: 0,
       sent_ms: 0,
       chunk_times_ms: [],
       end_ms: 0,
@@ -147,8 +148,11 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
     };
 
     const handler: Dispatcher.DispatchHandler = {
+      // undici calls this as it writes the request to the socket: on a new connection once it is
+      // up, on a reused one a loop phase or more after the dispatch. The actual send time.
       onRequestStart(c) {
         controller = c;
+        record.sent_ms = round3(clock());
       },
       onResponseStart(_c, statusCode, headers) {
         answered = true;
@@ -200,7 +204,7 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
       },
     };
 
-    // Everything is built before the send time is taken, so serialisation does not count as latency.
+    // Everything is built before the dispatch, so serialisation does not count as latency.
     const options: Dispatcher.DispatchOptions = {
       origin: spec.origin,
       method: 'POST',
@@ -209,7 +213,8 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
       body: adapter.body(spec.prompt, spec.settings),
     };
     spec.inflight?.add(cancel);
-    record.sent_ms = round3(clock());
+    // The send time until the write replaces it (it stays for a request that fails before its write).
+    record.dispatched_ms = record.sent_ms = round3(clock());
     try {
       spec.dispatcher.dispatch(options, handler);
     } catch (err) {

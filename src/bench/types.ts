@@ -15,6 +15,13 @@ export interface RequestRecord {
   user?: number;
   /** Open loop: when the arrival process said to send it; latencies are measured from here. */
   scheduled_ms?: number;
+  /** When the harness handed the request to its HTTP client (live runs). */
+  dispatched_ms?: number;
+  /**
+   * When the request was written to the socket (the actual send): after dispatched_ms by a new
+   * connection's setup, or by the HTTP client's deferral of a write on a reused one. A request
+   * that failed before its write keeps its dispatch time.
+   */
   sent_ms: number;
   /** Convenience copy of TTFT as defined in DESIGN.md (t_1 - t_s); summarizeLevel recomputes it. */
   ttft_ms?: number;
