@@ -57,8 +57,8 @@ class Attempt implements UpstreamHandler {
     else this.abort(new Error('request no longer needed'));
   }
 
-  onData(data: Buffer, framed: Buffer | undefined): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onData(data, framed);
+  onData(data: Buffer, framed: Buffer | undefined, more: boolean): void {
+    if (this.exchange.isCurrent(this)) this.exchange.onData(data, framed, more);
   }
 
   onEnd(): void {
@@ -154,7 +154,7 @@ export class Exchange {
     } else this.mode = 'body';
   }
 
-  onData(chunk: Buffer, framed: Buffer | undefined): void {
+  onData(chunk: Buffer, framed: Buffer | undefined, more: boolean): void {
     if (this.mode !== 'stream') {
       if (this.mode === 'body') clearTimeout(this.timer);
       if (this.mode === 'body' || this.bodySize < ERROR_BODY_LIMIT) {
@@ -181,10 +181,11 @@ export class Exchange {
       flushed = res.write(out);
     } else if (out === chunk && framed && res.chunkedEncoding && res.socket) {
       // The client's answer is chunked too: the upstream's frame is already what it must receive,
-      // so it goes to the socket as it came (no re-framing by node:http). Corked to the end of this
-      // tick, so that frames read together, and the end of the response, leave in one write.
+      // so it goes to the socket as it came (no re-framing by node:http). When more of the same read
+      // follows (frames, the end of the response), the socket is corked to the end of this tick so
+      // that they leave in one write.
       const socket = res.socket;
-      if (!socket.writableCorked) {
+      if (more && !socket.writableCorked) {
         socket.cork();
         process.nextTick(uncork, socket);
       }

@@ -1,10 +1,10 @@
 /** Server-sent events: framing for writers and an incremental parser for readers. */
 import type { OpenAIErrorBody } from './errors.js';
 
+/** No `connection` header: node:http keeps the connection alive unless the client asked to close it. */
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',
-  connection: 'keep-alive',
 } as const;
 
 export const SSE_DONE = 'data: [DONE]\n\n';

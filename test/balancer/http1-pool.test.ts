@@ -153,8 +153,8 @@ describe('Http1Pool', () => {
     const control = pool.request(POST, {
       ...handler,
       // Called on a later read, once request() has returned.
-      onData: (data, framed) => {
-        handler.onData(data, framed);
+      onData: (data, framed, more) => {
+        handler.onData(data, framed, more);
         control.abort(reason);
       },
     });

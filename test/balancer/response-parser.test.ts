@@ -6,14 +6,16 @@ interface Seen {
   headers?: Record<string, string>;
   data: Buffer[];
   framed: (string | undefined)[];
+  more: boolean[];
   complete: number;
 }
 
 function parser(noBody = false): { p: ResponseParser; seen: Seen } {
-  const seen: Seen = { data: [], framed: [], complete: 0 };
+  const seen: Seen = { data: [], framed: [], more: [], complete: 0 };
   const p = new ResponseParser({
     onHead: (status, headers) => Object.assign(seen, { status, headers }),
-    onBody: (data, framed) => {
+    onBody: (data, framed, more) => {
+      seen.more.push(more);
       seen.data.push(Buffer.from(data));
       seen.framed.push(framed?.toString('latin1'));
     },
@@ -50,6 +52,7 @@ describe('ResponseParser', () => {
     const frame2 = 'a;ext=1\r\n{"x":1}\n\n\n\r\n';
     p.push(Buffer.from(CHUNKED_HEAD + frame1 + frame2));
     expect(seen.framed).toEqual([frame1, frame2]);
+    expect(seen.more).toEqual([true, false]);
     expect(body(seen)).toBe('data: {"x":1}\n\n\n');
     expect(seen.complete).toBe(0);
     p.push(Buffer.from('0\r\n\r\n'));

@@ -30,8 +30,8 @@ export interface UpstreamControl {
 /** Receives one exchange's events; each request ends with exactly one of onEnd or onError. */
 export interface UpstreamHandler {
   onStart(status: number, headers: Record<string, string>): void;
-  /** `framed`: the same bytes as one whole chunk frame as the upstream sent it (see ResponseParser). */
-  onData(data: Buffer, framed: Buffer | undefined): void;
+  /** `framed`, `more`: the same bytes as one whole chunk frame as the upstream sent it; more bytes of the read follow (see ResponseParser). */
+  onData(data: Buffer, framed: Buffer | undefined, more: boolean): void;
   onEnd(): void;
   onError(err: Error): void;
 }
@@ -125,8 +125,8 @@ class Call implements UpstreamControl, ResponseEvents {
     if (!this.aborted) this.handler.onStart(status, headers);
   }
 
-  onBody(data: Buffer, framed: Buffer | undefined): void {
-    if (!this.aborted) this.handler.onData(data, framed);
+  onBody(data: Buffer, framed: Buffer | undefined, more: boolean): void {
+    if (!this.aborted) this.handler.onData(data, framed, more);
   }
 
   onComplete(): void {

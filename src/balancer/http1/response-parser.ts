@@ -8,8 +8,11 @@
 
 export interface ResponseEvents {
   onHead(status: number, headers: Record<string, string>): void;
-  /** `framed`: the same bytes as one whole chunk frame (size line, data, CRLF), when the read held it whole. */
-  onBody(data: Buffer, framed: Buffer | undefined): void;
+  /**
+   * `framed`: the same bytes as one whole chunk frame (size line, data, CRLF), when the read held it
+   * whole. `more`: further bytes of the same read follow (more frames, or the end of the body).
+   */
+  onBody(data: Buffer, framed: Buffer | undefined, more: boolean): void;
   onComplete(): void;
 }
 
@@ -83,7 +86,7 @@ export class ResponseParser {
           const data = buf.subarray(at, at + n);
           at += n;
           if (this.remaining === 0) this.state = State.Done;
-          this.events.onBody(data, undefined);
+          this.events.onBody(data, undefined, at < buf.length);
           if (this.state === State.Done) this.complete();
           break;
         }
@@ -96,7 +99,7 @@ export class ResponseParser {
           const data = buf.subarray(at, at + n);
           at += n;
           if (this.remaining === 0) this.state = State.ChunkDataEnd;
-          this.events.onBody(data, undefined);
+          this.events.onBody(data, undefined, at < buf.length);
           break;
         }
         case State.ChunkDataEnd:
@@ -114,7 +117,7 @@ export class ResponseParser {
           });
           break;
         case State.UntilClose:
-          this.events.onBody(at === 0 ? buf : buf.subarray(at), undefined);
+          this.events.onBody(at === 0 ? buf : buf.subarray(at), undefined, false);
           at = buf.length;
           break;
         case State.Done:
@@ -220,7 +223,7 @@ export class ResponseParser {
     }
     const frameEnd = dataStart + size + 2;
     if (frameEnd <= buf.length && buf[frameEnd - 2] === CR && buf[frameEnd - 1] === LF) {
-      this.events.onBody(buf.subarray(dataStart, dataStart + size), buf.subarray(at, frameEnd));
+      this.events.onBody(buf.subarray(dataStart, dataStart + size), buf.subarray(at, frameEnd), frameEnd < buf.length);
       return frameEnd;
     }
     this.remaining = size;
