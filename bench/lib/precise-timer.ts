@@ -68,6 +68,27 @@ export interface PreciseTimeout {
   cancel(): void;
 }
 
+/** Callbacks at deadlines on `now()`'s clock: a PreciseTimer, or Node's own timers (coarseTimer). */
+export interface DeadlineTimer {
+  at(due: number, fn: () => void): PreciseTimeout;
+  close(): Promise<void>;
+}
+
+/**
+ * Node's timers behind the same interface: up to a millisecond off (early too: Node counts from
+ * the loop's cached time), but at most one loop wake per millisecond, where the PreciseTimer costs
+ * a thread wake per deadline (tens of µs of CPU each on a virtual machine).
+ */
+export function coarseTimer(): DeadlineTimer {
+  return {
+    at(due, fn) {
+      const t = setTimeout(fn, Math.max(0, due - now()));
+      return { cancel: () => clearTimeout(t) };
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
 interface Entry {
   due: number;
   /** Insertion order: equal deadlines run in the order they were set. */
@@ -81,7 +102,7 @@ function later(a: Entry, b: Entry): boolean {
   return a.due > b.due || (a.due === b.due && a.order > b.order);
 }
 
-export class PreciseTimer {
+export class PreciseTimer implements DeadlineTimer {
   /** Pending entries, latest first: the earliest is popped from the end. */
   private readonly queue: Entry[] = [];
   private readonly ints: Int32Array;
