@@ -26,6 +26,23 @@ const workloadSchema = z.discriminatedUnion('kind', [
     output_stddev: z.number().min(0).default(0),
     concurrency: z.number().int().positive(),
     requests: z.number().int().positive(),
+    /**
+     * The client launches `concurrency` requests, then waits for all of them to finish before the next
+     * wave (llmperf before its commit f1d6bed of December 2024); otherwise each user sends its next
+     * request as soon as its previous one ends.
+     */
+    waves: z.boolean().default(false),
+    /**
+     * Tokens the client counts per token of the served model: `input` and the counted output are in
+     * the client's tokens (llmperf before December 2024 counts with the Llama 2 tokenizer whatever
+     * the model); `output` (max_tokens) stays in the served model's tokens.
+     */
+    client_token_ratio: z.number().positive().default(1),
+    /**
+     * Client time between a request's turn and its sending (llmperf of 2024 builds each prompt in its
+     * launch loop); a wave's requests go out one every `launch_ms`.
+     */
+    launch_ms: z.number().min(0).default(0),
   }),
   z.object({ kind: z.literal('step'), batch: z.number().int().positive(), context: z.number().int().positive() }),
 ]);
@@ -38,7 +55,7 @@ const rowSchema = z.object({
   tp: z.number().int().positive(),
   engine: z.string(),
   workload: workloadSchema,
-  metric: z.enum(['output_throughput', 'ttft_ms', 'itl_ms', 'decode_rate', 'step_ms']),
+  metric: z.enum(['output_throughput', 'ttft_ms', 'itl_ms', 'latency_per_token_ms', 'decode_rate', 'step_ms']),
   value: z.number().positive(),
   bound: z.enum(['lower']).optional(),
   tolerance: z.number().positive().optional(),
@@ -69,7 +86,7 @@ export function describeWorkload(w: Workload): string {
     case 'offline':
       return `${w.input}/${w.output} offline x${w.requests}`;
     case 'closed':
-      return `${w.input}/${w.output} concurrency ${w.concurrency}${w.input_stddev || w.output_stddev ? ` (sd ${w.input_stddev}/${w.output_stddev})` : ''}`;
+      return `${w.input}/${w.output} concurrency ${w.concurrency}${w.waves ? ' in waves' : ''}${w.input_stddev || w.output_stddev ? ` (sd ${w.input_stddev}/${w.output_stddev})` : ''}`;
     case 'step':
       return `decode step batch ${w.batch} ctx ${w.context}`;
   }
@@ -93,22 +110,25 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
   }
   const clock = new VirtualClock();
   const engine = createEngine(deployment, { clock, seed: 1 });
-  const users = workload.kind === 'offline' ? workload.requests : workload.concurrency;
+  const closed = workload.kind === 'closed' ? workload : undefined;
+  const ratio = closed?.client_token_ratio ?? 1;
+  const users = closed ? closed.concurrency : workload.requests;
   let remaining = workload.requests;
+  let inFlight = 0;
   let outputTokens = 0;
   let lastFinish = 0;
   let ttftSum = 0;
   let itlSum = 0;
   let itlCount = 0;
+  let perTokenSum = 0;
   let finished = 0;
   const rng = createRng(7);
   const draw = (mean: number, stddev: number): number => Math.max(1, Math.round(mean + stddev * rng.normal()));
   const send = (): void => {
-    remaining--;
     const sentAt = clock.now();
     let firstAt = -1;
-    const promptTokens = workload.kind === 'closed' ? draw(workload.input, workload.input_stddev) : workload.input;
-    const maxTokens = workload.kind === 'closed' ? draw(workload.output, workload.output_stddev) : workload.output;
+    const promptTokens = closed ? Math.max(1, Math.round(draw(closed.input, closed.input_stddev) / ratio)) : workload.input;
+    const maxTokens = closed ? draw(closed.output, closed.output_stddev) : workload.output;
     engine.submit(
       { promptTokens, maxTokens, ignoreEos: true },
       {
@@ -117,25 +137,42 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
         },
         onFinish: (info) => {
           finished++;
+          inFlight--;
           outputTokens += info.outputTokens;
           lastFinish = info.atMs;
           ttftSum += firstAt - sentAt;
+          perTokenSum += (info.atMs - sentAt) / (info.outputTokens * ratio);
           if (info.outputTokens > 1) {
             itlSum += (info.atMs - firstAt) / (info.outputTokens - 1);
             itlCount++;
           }
-          if (workload.kind === 'closed' && remaining > 0) send();
+          if (!closed || remaining === 0) return;
+          if (!closed.waves) launch(1);
+          else if (inFlight === 0) launch(users);
         },
       },
     );
   };
-  for (let u = 0; u < users && remaining > 0; u++) send();
+  // The client sends up to `n` more requests, one every launch_ms (at once when it is 0); they count
+  // as in flight from now, so a wave ends only when all of them have finished.
+  const launch = (n: number): void => {
+    const gap = closed?.launch_ms ?? 0;
+    const k = Math.min(n, remaining);
+    remaining -= k;
+    inFlight += k;
+    for (let u = 0; u < k; u++) {
+      if (gap === 0) send();
+      else clock.schedule(clock.now() + gap * (u + 1), send);
+    }
+  };
+  launch(users);
   clock.run();
   const itl = itlCount > 0 ? itlSum / itlCount : NaN;
   return {
-    output_throughput: (outputTokens / lastFinish) * 1e3,
+    output_throughput: ((outputTokens * ratio) / lastFinish) * 1e3,
     ttft_ms: ttftSum / finished,
     itl_ms: itl,
+    latency_per_token_ms: perTokenSum / finished,
     decode_rate: 1e3 / itl,
   };
 }

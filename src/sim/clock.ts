@@ -108,7 +108,21 @@ function before(a: VirtualEvent, b: VirtualEvent): boolean {
   return a.at < b.at || (a.at === b.at && a.order < b.order);
 }
 
-/** Wall-clock time with timers; now() is milliseconds since the clock was made. */
+/**
+ * How close to an event's time the real clock stops trusting timers and checks the time on every
+ * turn of the event loop instead.
+ */
+const SPIN_MS = 1;
+
+/**
+ * Wall-clock time with timers; now() is milliseconds since the clock was made.
+ *
+ * Node's timers are too coarse to schedule tokens by: they count from the event loop's cached
+ * millisecond time, so a timer set at the end of a long callback fires early by as long as that
+ * callback ran, and otherwise up to a millisecond late. So an event never runs before its time:
+ * timers bring it within SPIN_MS of it, then setImmediate checks the clock on every turn of the
+ * event loop (I/O still runs in between) until the time has come.
+ */
 export class RealClock implements Clock {
   private readonly origin = performance.now();
 
@@ -117,7 +131,22 @@ export class RealClock implements Clock {
   }
 
   schedule(atMs: number, fn: () => void): Timer {
-    const handle = setTimeout(fn, Math.max(0, atMs - this.now()));
-    return { cancel: () => clearTimeout(handle) };
+    let timeout: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
+    const check = (): void => {
+      timeout = immediate = undefined;
+      const wait = atMs - this.now();
+      if (wait <= 0) fn();
+      else if (wait > SPIN_MS) timeout = setTimeout(check, wait - SPIN_MS);
+      else immediate = setImmediate(check);
+    };
+    // Even an event already due runs after the caller returns, never inside it.
+    immediate = setImmediate(check);
+    return {
+      cancel: () => {
+        clearTimeout(timeout);
+        clearImmediate(immediate);
+      },
+    };
   }
 }

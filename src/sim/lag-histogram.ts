@@ -6,8 +6,11 @@ export class LagHistogram {
   private counts = new Uint32Array(BUCKETS + 1);
   private n = 0;
   private maxMs = 0;
+  private earlyCount = 0;
 
+  /** A negative lag (a token written before its scheduled time) counts as early and lands in the first bucket. */
   record(ms: number): void {
+    if (ms < 0) this.earlyCount++;
     const v = ms > 0 ? ms : 0;
     this.counts[Math.min(BUCKETS, Math.floor(v / RESOLUTION_MS))]++;
     this.n++;
@@ -26,13 +29,14 @@ export class LagHistogram {
     return this.maxMs;
   }
 
-  summary(): { count: number; p50: number; p99: number; max: number } {
-    return { count: this.n, p50: this.quantile(0.5), p99: this.quantile(0.99), max: this.maxMs };
+  summary(): { count: number; p50: number; p99: number; max: number; early: number } {
+    return { count: this.n, p50: this.quantile(0.5), p99: this.quantile(0.99), max: this.maxMs, early: this.earlyCount };
   }
 
   reset(): void {
     this.counts.fill(0);
     this.n = 0;
     this.maxMs = 0;
+    this.earlyCount = 0;
   }
 }

@@ -31,6 +31,7 @@ import type { OutputLengthDistribution } from './output-length.js';
 import { resolveProfile, type Deployment } from './profiles.js';
 import { createRng, type Rng } from '../common/rng.js';
 import { nextPiece, pieceJson, pieceText } from './text.js';
+import { openStream } from './stream-writer.js';
 import { countPromptTokens } from './tokenizer.js';
 
 export interface SimServerOptions {
@@ -49,7 +50,7 @@ export interface SimServerOptions {
 export interface SimServerStats {
   engine: ReturnType<SimEngine['stats']>;
   /** How late tokens reached the socket against the engine's schedule, ms. */
-  tokenLagMs: { count: number; p50: number; p99: number; max: number };
+  tokenLagMs: { count: number; p50: number; p99: number; max: number; early: number };
   cpu: { userMs: number; systemMs: number };
   activeStreams: number;
 }
@@ -391,13 +392,12 @@ async function handleOpenAI(ctx: RequestContext, req: IncomingMessage, res: Serv
     ? (piece: number) => `${head}"delta":{"content":${pieceJson(piece)}},"logprobs":null,"finish_reason":null}]}\n\n`
     : (piece: number) => `${head}"text":${pieceJson(piece)},"logprobs":null,"finish_reason":null}]}\n\n`;
   res.writeHead(200, SSE_HEADERS);
-  if (chat) res.write(`${head}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
+  const write = openStream(res);
+  if (chat) write(`${head}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
   ctx.streams.add(res);
   res.on('close', () => ctx.streams.delete(res));
   runJob(ctx, job, res, faults, {
-    token: (piece) => {
-      res.write(tokenChunk(piece));
-    },
+    token: (piece) => write(tokenChunk(piece)),
     finish: (info) => {
       let tail = chat
         ? `${head}"delta":{},"logprobs":null,"finish_reason":"${info.reason}"}]}\n\n`
@@ -434,12 +434,11 @@ async function handleTriton(ctx: RequestContext, req: IncomingMessage, res: Serv
       return;
     }
     res.writeHead(200, SSE_HEADERS);
+    const write = openStream(res);
     ctx.streams.add(res);
     res.on('close', () => ctx.streams.delete(res));
     runJob(ctx, job, res, faults, {
-      token: (piece, index) => {
-        res.write(`${head}${pieceJson(piece)},"output_token_count":${index}}\n\n`);
-      },
+      token: (piece, index) => write(`${head}${pieceJson(piece)},"output_token_count":${index}}\n\n`),
       finish: () => res.end(),
     }, false);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadCalibrationTable, runCalibration } from '../../src/sim/index.js';
+import { loadCalibrationTable, resolveProfile, runCalibration, simulateWorkload, type Workload } from '../../src/sim/index.js';
 
 describe('calibration table', () => {
   const rows = loadCalibrationTable();
@@ -26,4 +26,34 @@ describe('calibration table', () => {
       expect(Math.abs(r.error) <= r.tolerance || (r.bound === 'lower' && r.error >= -r.tolerance), `simulated ${r.simulated.toFixed(2)} vs published ${r.published}: error ${(r.error * 100).toFixed(1)}%`).toBe(true);
     },
   );
+});
+
+describe('closed workloads as a client measures them', () => {
+  const deployment = resolveProfile('a10g:llama-3-8b:bf16:tp1:vllm');
+  const closed = (extra: Partial<Extract<Workload, { kind: 'closed' }>>): Workload => ({
+    kind: 'closed', input: 200, output: 40, input_stddev: 0, output_stddev: 0, concurrency: 4, requests: 8, waves: false, client_token_ratio: 1, launch_ms: 0, ...extra,
+  });
+
+  it('counts tokens in the client tokenizer: the same served work, scaled figures', () => {
+    const served = simulateWorkload(deployment, closed({}));
+    const counted = simulateWorkload(deployment, closed({ input: 400, client_token_ratio: 2 }));
+    expect(counted.ttft_ms).toBeCloseTo(served.ttft_ms as number, 9);
+    expect(counted.output_throughput).toBeCloseTo(2 * (served.output_throughput as number), 6);
+    expect(counted.latency_per_token_ms).toBeCloseTo((served.latency_per_token_ms as number) / 2, 9);
+  });
+
+  it('waits for a whole wave before the next one, which costs throughput when lengths differ', () => {
+    const steady = simulateWorkload(deployment, closed({ output_stddev: 15 }));
+    const waves = simulateWorkload(deployment, closed({ output_stddev: 15, waves: true }));
+    expect(waves.output_throughput as number).toBeLessThan(steady.output_throughput as number);
+  });
+
+  it('spends launch_ms of client time before each request', () => {
+    const one = closed({ concurrency: 1, requests: 3 });
+    const direct = simulateWorkload(deployment, one);
+    const launched = simulateWorkload(deployment, { ...one, launch_ms: 100 } as Workload);
+    const runMs = (tokPerS: number | undefined): number => ((3 * 40) / (tokPerS as number)) * 1e3;
+    expect(runMs(launched.output_throughput) - runMs(direct.output_throughput)).toBeCloseTo(300, 6);
+    expect(launched.ttft_ms).toBeCloseTo(direct.ttft_ms as number, 9);
+  });
 });
