@@ -5,8 +5,9 @@
  * late the stub's writes ran against their due times during the harness's run), so it bounds the
  * harness's error from above; a minimal reference client (one raw TCP socket per user, a prebuilt
  * request, the first byte of the body taken as the first token) runs in the same conditions, and the
- * difference between the two is what the harness itself adds. Repeats and takes medians (the
- * machine is shared and noisy).
+ * difference between the two is what the harness itself adds. Both clients start their users spread
+ * over one response's length (closed loop, no think time). Repeats and takes medians (the machine
+ * is shared and noisy).
  *
  *   npx tsx bench/harness-accuracy.ts [--users 100] [--seconds 4] [--warmup 1] [--ttft-ms 50]
  *     [--itl-ms 10] [--tokens 10] [--repeats 3]
