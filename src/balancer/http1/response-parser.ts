@@ -80,28 +80,16 @@ export class ResponseParser {
         case State.Head:
           at = this.readHead(buf, at);
           break;
-        case State.Length: {
-          const n = Math.min(this.remaining, buf.length - at);
-          this.remaining -= n;
-          const data = buf.subarray(at, at + n);
-          at += n;
-          if (this.remaining === 0) this.state = State.Done;
-          this.events.onBody(data, undefined, at < buf.length);
-          if (this.state === State.Done) this.complete();
+        case State.Length:
+          at = this.readCounted(buf, at, State.Done);
+          if (this.done) this.complete();
           break;
-        }
         case State.ChunkSize:
           at = this.readChunkSize(buf, at);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, buf.length - at);
-          this.remaining -= n;
-          const data = buf.subarray(at, at + n);
-          at += n;
-          if (this.remaining === 0) this.state = State.ChunkDataEnd;
-          this.events.onBody(data, undefined, at < buf.length);
+        case State.ChunkData:
+          at = this.readCounted(buf, at, State.ChunkDataEnd);
           break;
-        }
         case State.ChunkDataEnd:
           at = this.readLine(buf, at, (line) => {
             if (line.length !== 0) throw new ResponseParseError('chunk data longer than its declared size');
@@ -137,6 +125,15 @@ export class ResponseParser {
       return;
     }
     throw new ResponseParseError(this.started ? 'upstream closed the connection before the end of the response' : 'upstream closed the connection without answering');
+  }
+
+  /** Hands on up to `remaining` body bytes; moves to `next` when they are all read. */
+  private readCounted(buf: Buffer, at: number, next: State): number {
+    const end = at + Math.min(this.remaining, buf.length - at);
+    this.remaining -= end - at;
+    if (this.remaining === 0) this.state = next;
+    this.events.onBody(buf.subarray(at, end), undefined, end < buf.length);
+    return end;
   }
 
   private complete(): void {
