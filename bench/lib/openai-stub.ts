@@ -13,7 +13,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LatenessHistogram, type LatenessSummary } from './lateness-histogram.js';
+import { LatenessHistogram } from '../../src/common/lateness-histogram.js';
 import { coarseTimer, now, PreciseTimer, type DeadlineTimer, type PreciseTimeout } from './precise-timer.js';
 
 export interface OpenAIStubOptions {
@@ -31,11 +31,31 @@ export interface OpenAIStubOptions {
   preciseTimers?: boolean;
 }
 
+/** How late the stub's writes ran: milliseconds, p50 and p99 to the 10 µs bin, max to the µs. */
+export interface StubLateness {
+  count: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+const LATENESS_BIN_MS = 0.01;
+const LATENESS_BINS = 2000;
+
+const toMicros = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The lateness recorded since the last call; the histogram starts afresh. */
+export function takeLateness(h: LatenessHistogram): StubLateness {
+  const s = h.summary();
+  h.reset();
+  return { count: s.count, p50_ms: toMicros(s.p50), p99_ms: toMicros(s.p99), max_ms: toMicros(s.max) };
+}
+
 export interface RunningOpenAIStub {
   url: string;
   port: number;
   /** How late the token writes (and non-streamed answers) ran against their due times since the last call. */
-  writeLateness(): LatenessSummary;
+  writeLateness(): StubLateness;
   close(): Promise<void>;
 }
 
@@ -81,7 +101,7 @@ function fullBody(kind: 'chat' | 'text', n: number): string {
 
 export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningOpenAIStub> {
   const timer: DeadlineTimer = opts.preciseTimers === false ? coarseTimer() : new PreciseTimer();
-  const lateness = new LatenessHistogram();
+  const lateness = new LatenessHistogram(LATENESS_BIN_MS, LATENESS_BINS);
   const chat = frames('chat');
   const text = frames('text');
   const usageFrames = new Map<number, { chat: string; text: string }>();
@@ -166,7 +186,7 @@ export async function startOpenAIStub(opts: OpenAIStubOptions): Promise<RunningO
   return {
     url: `http://${host}:${port}`,
     port,
-    writeLateness: () => lateness.take(),
+    writeLateness: () => takeLateness(lateness),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -5,8 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LatenessSummary } from './lateness-histogram.js';
-import { startOpenAIStub, type OpenAIStubOptions } from './openai-stub.js';
+import { startOpenAIStub, type OpenAIStubOptions, type StubLateness } from './openai-stub.js';
 
 const CHILD_MARK = '__openai_stub_child__';
 
@@ -24,9 +23,9 @@ export function startStubProcess(opts: OpenAIStubOptions): Promise<{ child: Chil
 }
 
 /** How late the stub child's writes ran against their due times since the last ask. */
-export function stubLateness(child: ChildProcess): Promise<LatenessSummary> {
+export function stubLateness(child: ChildProcess): Promise<StubLateness> {
   return new Promise((resolve) => {
-    child.once('message', (m: { lateness: LatenessSummary }) => resolve(m.lateness));
+    child.once('message', (m: { lateness: StubLateness }) => resolve(m.lateness));
     child.send('lateness');
   });
 }

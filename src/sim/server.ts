@@ -25,7 +25,7 @@ import { RealClock } from './clock.js';
 import { createEngine, type FinishInfo, type SimEngine, type SubmitHandle } from './engine.js';
 import { SimError } from './errors.js';
 import { FaultUpdateError, NO_FAULTS, parseFaultUpdate, type FaultSettings } from './faults.js';
-import { LagHistogram } from './lag-histogram.js';
+import { LatenessHistogram, type LatenessSummary } from '../common/lateness-histogram.js';
 import { createSimMetrics, type SimMetrics } from './metrics.js';
 import type { OutputLengthDistribution } from './output-length.js';
 import { resolveProfile, type Deployment } from './profiles.js';
@@ -47,10 +47,14 @@ export interface SimServerOptions {
   outputLength?: OutputLengthDistribution;
 }
 
+/** Token lag is kept in 0.05 ms bins up to 250 ms. */
+const LAG_BIN_MS = 0.05;
+const LAG_BINS = 5000;
+
 export interface SimServerStats {
   engine: ReturnType<SimEngine['stats']>;
   /** How late tokens reached the socket against the engine's schedule, ms. */
-  tokenLagMs: { count: number; p50: number; p99: number; max: number; early: number };
+  tokenLagMs: LatenessSummary;
   cpu: { userMs: number; systemMs: number };
   activeStreams: number;
 }
@@ -87,7 +91,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   const metrics = createSimMetrics(engine, modelName);
   const rng = createRng(seed ^ 0x5bd1e995);
   let faults: FaultSettings = { ...NO_FAULTS };
-  const lag = new LagHistogram();
+  const lag = new LatenessHistogram(LAG_BIN_MS, LAG_BINS);
   let cpuBase = process.cpuUsage();
   const streams = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
@@ -169,7 +173,7 @@ interface RequestContext {
   modelName: string;
   metrics: SimMetrics;
   rng: Rng;
-  lag: LagHistogram;
+  lag: LatenessHistogram;
   streams: Set<ServerResponse>;
   clock: RealClock;
   faults(): FaultSettings;
