@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { BackendCall, StreamRelay, TokenUsage, UpstreamRequest } from '../backends/index.js';
 import type { Replica, UpstreamControl, UpstreamHandler } from '../balancer/index.js';
-import { ApiError, SSE_HEADERS, sseError, toApiError } from '../protocol/index.js';
+import { ApiError, SSE_HEADERS, chunkSocket, sseError, toApiError } from '../protocol/index.js';
 import type { GatewayMetrics, ReplicaSeries } from '../telemetry/metrics.js';
 import type { ExpertRuntime } from './expert-router.js';
 import { CLUSTER_HEADER, EXPERT_HEADER, REPLICA_HEADER, serverTiming } from './headers.js';
@@ -175,26 +175,26 @@ export class Exchange {
     if (out === null) return;
     let flushed: boolean;
     let drains: NodeJS.EventEmitter = res;
-    const socket = res.socket;
-    if (!res.headersSent) {
-      // Headers go out with the first bytes for the client, so a failure before them is a JSON error.
-      this.sendHeaders(SSE_HEADERS);
-      flushed = res.write(out);
-    } else if (out === chunk && framed && res.chunkedEncoding && socket) {
+    const direct = out === chunk && framed ? chunkSocket(res) : null;
+    if (direct && framed) {
       // The client's answer is chunked too: the upstream's frame is already what it must receive,
       // so it goes to the socket as it came (no re-framing by node:http). When more of the same read
       // follows (frames, the end of the response), the socket is corked to the end of this tick so
       // that they leave in one write.
-      if (more && !socket.writableCorked) {
-        socket.cork();
-        process.nextTick(uncork, socket);
+      if (more && !direct.writableCorked) {
+        direct.cork();
+        process.nextTick(uncork, direct);
       }
-      flushed = socket.write(framed);
-      drains = socket;
-    } else flushed = res.write(out);
+      flushed = direct.write(framed);
+      drains = direct;
+    } else {
+      // Headers go out with the first bytes for the client, so a failure before them is a JSON error.
+      if (!res.headersSent) this.sendHeaders(SSE_HEADERS);
+      flushed = res.write(out);
+    }
     // node:http corks the socket until the next tick after its writes; with nothing more in this
     // read, the token should not wait for that (on an idle process the wait is ~0.1 ms).
-    if (!more && socket?.writableCorked) socket.uncork();
+    if (!more && res.socket?.writableCorked) res.socket.uncork();
     if (!flushed && !this.paused) {
       // The client reads slower than the expert writes: stop reading upstream until it drains.
       const control = this.attempt!.control!;

@@ -1,5 +1,6 @@
 /** Small node:http helpers shared by every server of the project (gateway, simulator, stubs). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { ApiError, toApiError } from './errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -65,4 +66,15 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
     return;
   }
   sendJson(res, apiError.status, apiError.toBody(), headers);
+}
+
+/**
+ * The socket to which whole HTTP/1.1 chunks (`<hex length>\r\n<data>\r\n`) of this response may be
+ * written directly, skipping node:http's per-write framing, once its head has gone out. Null when
+ * the answer is not chunked (an HTTP/1.0 client) or does not own its socket yet (a pipelined
+ * request waiting its turn): node:http's own path frames and queues those correctly. The end still
+ * goes through res.end, which writes the last chunk and keeps the connection's state.
+ */
+export function chunkSocket(res: ServerResponse): Socket | null {
+  return res.chunkedEncoding && res.headersSent && res.socket ? res.socket : null;
 }

@@ -83,8 +83,8 @@ class Call implements UpstreamControl, ResponseEvents {
       this.parser.push(bytes);
     } catch (err) {
       this.conn?.socket.destroy();
-      if (!this.parser.done) this.fail(err as Error);
-      return;
+      // Bytes after a complete response: the answer stands, the connection (destroyed) does not.
+      if (!this.parser.done) return this.fail(err as Error);
     }
     if (this.parser.done && !this.finished) this.succeed();
   }
