@@ -6,17 +6,21 @@
  * written against the engine's schedule (p50/p99/max), how many were written early (never: the real clock
  * does not run an event before its time) and how often an engine fell 50 ms behind and re-anchored
  * (schedule slips), and its CPU use in cores (process.cpuUsage: every thread of the process).
- * Goals: token timing error p99 < 5 ms and < 1 core.
+ * Goals: token timing error p99 < 5 ms and < 1 core. Each token is due when the engine's output loop
+ * hands it out (its step's end plus its place in the batch times the per-sequence overhead); users
+ * start at random times in the first second (--arrivals lockstep: every engine gets the same load
+ * shifted by a millisecond, so all engines step together, the worst case for one process).
  *
  * The measurement repeats over --windows windows (reset between them); the summary is their median.
  *
  *   npx tsx bench/sim-realtime.ts [--streams 1000] [--servers 4] [--seconds 10] [--windows 3] [--warmup 3]
+ *                                 [--arrivals random|lockstep] [--seed 1]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect, type Socket } from 'node:net';
-import { countPromptTokens, startSimServers, type SimServer } from '../src/sim/index.js';
+import { countPromptTokens, createRng, startSimServers, type SimServer } from '../src/sim/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +31,8 @@ const { values } = parseArgs({
     windows: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
     profile: { type: 'string', default: 'h100-80gb:llama-3-8b:fp8:tp1' },
+    arrivals: { type: 'string', default: 'random' },
+    seed: { type: 'string', default: '1' },
   },
 });
 
@@ -120,11 +126,17 @@ async function drive(): Promise<void> {
   let completed = 0;
   let failed = 0;
   const sockets: Socket[] = [];
+  if (values.arrivals !== 'random' && values.arrivals !== 'lockstep') throw new Error(`--arrivals must be random or lockstep, got ${values.arrivals}`);
+  // Users start within the first second. random: at seeded random times, as clients of a real
+  // deployment do, so each engine's steps fall where its own load puts them. lockstep: user i at i ms
+  // on server i mod N, which gives every engine the same load shifted by a millisecond: the engines
+  // then step together and all their tokens fall due at once (the worst case for one process).
+  const rng = createRng(Number(values.seed));
+  const startMs = Array.from({ length: streams }, (_, i) => (values.arrivals === 'random' ? rng.next() : i / streams) * 1000);
   const user = async (i: number): Promise<void> => {
     const url = urls[i % urls.length];
     const { hostname, port } = new URL(url);
-    // Stagger the start so the streams do not all begin in one step.
-    await new Promise((r) => setTimeout(r, (i / streams) * 1000));
+    await new Promise((r) => setTimeout(r, startMs[i]));
     const socket = connect(Number(port), hostname);
     sockets.push(socket);
     const text = request(url);
@@ -164,7 +176,7 @@ async function drive(): Promise<void> {
   child.send({ kind: 'stop' } satisfies ToChild);
   for (const socket of sockets) socket.destroy();
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`\n${streams} concurrent streams on ${urls.length} simulated servers (${values.profile}), ${windows.length} windows of ${seconds} s after ${warmup} s warm-up; requests completed ${completed}, failed ${failed}`);
+  console.log(`\n${streams} concurrent streams on ${urls.length} simulated servers (${values.profile}), ${values.arrivals} arrivals (seed ${values.seed}), ${windows.length} windows of ${seconds} s after ${warmup} s warm-up; requests completed ${completed}, failed ${failed}`);
   console.log(`token timing error vs engine schedule (median of windows): p50 ${median(windows.map((w) => w.lag.p50)).toFixed(2)} ms, p99 ${median(windows.map((w) => w.lag.p99)).toFixed(2)} ms (goal p99 < 5 ms)`);
   console.log(`server process CPU (median of windows): ${median(windows.map((w) => w.cpuMs / w.wallMs)).toFixed(2)} cores (goal < 1)`);
 }

@@ -95,10 +95,11 @@ export function runVirtualLevel(
     };
     records.push(record);
     open.add(record);
-    const finish = (): void => {
+    // The engine reports a finish as its step ends, with the time its output loop sends it (atMs).
+    const finish = (atMs: number): void => {
       counts[replica]--;
       open.delete(record);
-      clock.schedule(clock.now() + thinkMs(), () => send(user));
+      clock.schedule(Math.max(atMs, clock.now()) + thinkMs(), () => send(user));
     };
     pool[replica].submit(
       { promptTokens: prompt.promptTokens, maxTokens: load.max_tokens, ignoreEos: load.ignore_eos },
@@ -110,14 +111,14 @@ export function runVirtualLevel(
           record.end_ms = info.atMs;
           record.output_tokens = info.outputTokens;
           if (record.chunk_times_ms.length > 0) record.ttft_ms = record.chunk_times_ms[0];
-          finish();
+          finish(info.atMs);
         },
         onError(err) {
           record.end_ms = clock.now();
           record.status = 'error';
           record.error_kind = 'http_400';
           record.error_message = err.message;
-          finish();
+          finish(clock.now());
         },
       },
     );

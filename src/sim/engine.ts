@@ -4,7 +4,8 @@
  * prefill chunk), preempting the latest-admitted sequence (recompute) when KV blocks run out; then,
  * if nothing was preempted, admits waiting requests in FIFO order while max_num_seqs,
  * max_num_batched_tokens and free blocks allow. A step lasts what the roofline step model says;
- * every sequence that completes its known tokens in a step samples one new token at the step's end.
+ * every sequence that completes its known tokens in a step samples one new token at the step's end,
+ * and the output loop hands those tokens out one per-sequence overhead apart from there.
  */
 import type { Clock } from './clock.js';
 import { SimError } from './errors.js';
@@ -30,7 +31,11 @@ export interface FinishInfo {
 }
 
 export interface TokenListener {
-  /** `count` new tokens were sampled at engine time `atMs`. */
+  /**
+   * `count` new tokens leave the engine at engine time `atMs`. A step announces its tokens at its end,
+   * so `atMs` may lie ahead of the clock by up to the step's output loop (see finishStep); a real-time
+   * server delivers each at its time.
+   */
   onToken(count: number, atMs: number): void;
   onFinish(info: FinishInfo): void;
   onError?(err: Error): void;
@@ -331,6 +336,11 @@ class ContinuousBatchingEngine implements SimEngine {
     this.noteBusy(now);
     const running = this.running;
     const n = running.length;
+    // The output loop hands the step's tokens out in batch order, one per-sequence overhead apart,
+    // while the GPU runs the next step (vLLM's async output processing, TensorRT-LLM's executor):
+    // a step's tokens do not all leave at one instant, and the last leaves before the next step ends.
+    const outputGapMs = this.deployment.engine.per_seq_overhead_us / 1e3;
+    let at = now;
     for (let i = 0; i < n; i++) {
       const s = running[i];
       if (s.pending === 0 || s.state !== RUNNING) continue;
@@ -339,14 +349,15 @@ class ContinuousBatchingEngine implements SimEngine {
       if (s.computed !== s.prompt + s.generated) continue;
       s.generated++;
       this.counters.generationTokens++;
-      s.listener.onToken(1, now);
+      s.listener.onToken(1, at);
       if (s.generated >= s.target && s.state === RUNNING) {
         s.state = DONE;
         this.kv.release(s.blocks);
         s.blocks = 0;
         this.counters.finished++;
-        s.listener.onFinish({ outputTokens: s.generated, atMs: now, reason: s.generated < s.maxTokens && s.generated < room(this.deployment, s) ? 'stop' : 'length' });
+        s.listener.onFinish({ outputTokens: s.generated, atMs: at, reason: s.generated < s.maxTokens && s.generated < room(this.deployment, s) ? 'stop' : 'length' });
       }
+      at += outputGapMs;
     }
     let w = 0;
     for (let i = 0; i < running.length; i++) if (running[i].state === RUNNING) running[w++] = running[i];

@@ -26,6 +26,7 @@ import { createEngine, type FinishInfo, type SimEngine, type SubmitHandle } from
 import { SimError } from './errors.js';
 import { FaultUpdateError, NO_FAULTS, parseFaultUpdate, type FaultSettings } from './faults.js';
 import { LatenessHistogram, type LatenessSummary } from '../common/lateness-histogram.js';
+import { Pacer } from './pacer.js';
 import { createSimMetrics, type SimMetrics } from './metrics.js';
 import type { OutputLengthDistribution } from './output-length.js';
 import { resolveProfile, type Deployment } from './profiles.js';
@@ -97,7 +98,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   const sockets = new Set<Socket>();
   countPromptTokens(''); // load the tokenizer now rather than in the first request
 
-  const ctx: RequestContext = { deployment, engine, modelName, metrics, rng, lag, streams, clock, faults: () => faults };
+  const ctx: RequestContext = { deployment, engine, modelName, metrics, rng, lag, streams, clock, pacer: new Pacer(clock), faults: () => faults };
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     route(ctx, req, res).catch((err: unknown) => sendError(res, err instanceof SimError ? new ApiError('invalid_request', err.message) : err));
   });
@@ -176,6 +177,8 @@ interface RequestContext {
   lag: LatenessHistogram;
   streams: Set<ServerResponse>;
   clock: RealClock;
+  /** Delivers the engine's tokens and finishes at their times (see Pacer). */
+  pacer: Pacer;
   faults(): FaultSettings;
   setFaults?(f: Partial<FaultSettings>): void;
 }
@@ -314,41 +317,43 @@ function runJob(ctx: RequestContext, job: Job, res: ServerResponse, faults: Stre
   };
   // Callbacks run on the engine's clock, never inside submit(), so they may use `handle`.
   const handle: SubmitHandle = ctx.engine.submit(job, {
-    onToken: (n, atMs) => {
-      if (done) return;
-      ctx.lag.record(ctx.clock.now() - atMs);
-      for (let i = 0; i < n; i++) {
-        count++;
-        const piece = nextPiece(ctx.rng);
-        if (keepText) text += pieceText(piece);
-        if (firstAt < 0) {
-          firstAt = atMs;
-          if (!released) stallTimer = setTimeout(flush, faults.stallMs);
-          emitter.token(piece, ++sent);
-        } else if (released) emitter.token(piece, ++sent);
-        else held.push(piece);
-        if (count >= faults.disconnectAfter) {
-          done = true;
-          handle.cancel();
-          res.destroy();
-          return;
-        }
-      }
-    },
-    onFinish: (info) => {
-      if (done || info.reason === 'cancelled') return;
-      done = true;
-      const e2e = info.atMs - start;
-      ctx.metrics.observeRequest({
-        ttftS: (firstAt - start) / 1e3,
-        tpotS: info.outputTokens > 1 ? (info.atMs - firstAt) / (info.outputTokens - 1) / 1e3 : undefined,
-        e2eS: e2e / 1e3,
-        reason: info.reason,
-      });
-      if (released) emitter.finish(info, text);
-      else heldFinish = info;
-    },
+    onToken: (n, atMs) => ctx.pacer.at(atMs, () => deliverTokens(n, atMs)),
+    onFinish: (info) => ctx.pacer.at(info.atMs, () => deliverFinish(info)),
   });
+  function deliverTokens(n: number, atMs: number): void {
+    if (done) return;
+    ctx.lag.record(ctx.clock.now() - atMs);
+    for (let i = 0; i < n; i++) {
+      count++;
+      const piece = nextPiece(ctx.rng);
+      if (keepText) text += pieceText(piece);
+      if (firstAt < 0) {
+        firstAt = atMs;
+        if (!released) stallTimer = setTimeout(flush, faults.stallMs);
+        emitter.token(piece, ++sent);
+      } else if (released) emitter.token(piece, ++sent);
+      else held.push(piece);
+      if (count >= faults.disconnectAfter) {
+        done = true;
+        handle.cancel();
+        res.destroy();
+        return;
+      }
+    }
+  }
+  function deliverFinish(info: FinishInfo): void {
+    if (done || info.reason === 'cancelled') return;
+    done = true;
+    const e2e = info.atMs - start;
+    ctx.metrics.observeRequest({
+      ttftS: (firstAt - start) / 1e3,
+      tpotS: info.outputTokens > 1 ? (info.atMs - firstAt) / (info.outputTokens - 1) / 1e3 : undefined,
+      e2eS: e2e / 1e3,
+      reason: info.reason,
+    });
+    if (released) emitter.finish(info, text);
+    else heldFinish = info;
+  }
   res.on('close', () => {
     clearTimeout(stallTimer);
     if (!done) handle.cancel();

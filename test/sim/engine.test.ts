@@ -156,6 +156,24 @@ describe('continuous batching engine', () => {
     expect(() => engine.submit({ promptTokens: 0, maxTokens: 1 }, { onToken: () => undefined, onFinish: () => undefined })).toThrow(/promptTokens/);
   });
 
+  it("hands a step's tokens out in batch order, one per-sequence overhead apart, before the next step ends", () => {
+    const clock = new VirtualClock();
+    const deployment = resolveProfile('h100-80gb:llama-3-8b:fp8:tp1');
+    const engine = createEngine(deployment, { clock });
+    const gapMs = deployment.engine.per_seq_overhead_us / 1e3;
+    expect(gapMs).toBeGreaterThan(0);
+    const reqs = Array.from({ length: 5 }, () => ({ promptTokens: 100, maxTokens: 3, ignoreEos: true }));
+    const outcomes = submitAll(engine, reqs);
+    clock.run();
+    for (let step = 0; step < 3; step++) {
+      const times = outcomes.map((o) => o.tokenTimes[step]);
+      times.forEach((t, i) => expect(t - times[0]).toBeCloseTo(i * gapMs, 9));
+    }
+    // The last token of one step leaves before the first token of the next.
+    for (let step = 0; step < 2; step++) expect(outcomes[4].tokenTimes[step]).toBeLessThan(outcomes[0].tokenTimes[step + 1]);
+    outcomes.forEach((o) => expect(o.finish?.atMs).toBe(o.tokenTimes[2]));
+  });
+
   it('shares one virtual clock between engines and a driver, reporting utilisation', () => {
     const clock = new VirtualClock();
     const a = createEngine(resolveProfile('h100-80gb:llama-3-8b:fp8:tp1'), { clock });
