@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VirtualClock } from './clock.js';
-import { createEngine } from './engine.js';
+import { createEngine, type EngineOptions } from './engine.js';
 import { SimError } from './errors.js';
 import { createStepModel } from './perf-model.js';
 import { createRng } from '../common/rng.js';
@@ -38,11 +38,19 @@ const workloadSchema = z.discriminatedUnion('kind', [
      * the model); `output` (max_tokens) stays in the served model's tokens.
      */
     client_token_ratio: z.number().positive().default(1),
-    /**
-     * Client time between a request's turn and its sending (llmperf of 2024 builds each prompt in its
-     * launch loop); a wave's requests go out one every `launch_ms`.
-     */
+    /** Tokens the server's chat template adds to each prompt, in the served model's tokens. */
+    chat_template_tokens: z.number().int().min(0).default(0),
+    /** Client time to build each request: a wave's i-th request is ready i x launch_ms after the wave starts. */
     launch_ms: z.number().min(0).default(0),
+    /** Client time from a wave's last response to the next wave's first launch, and after the last wave. */
+    wave_gap_ms: z.number().min(0).default(0),
+    /**
+     * The client's workers, one per concurrent request (llmperf's Ray actors), are not up at the
+     * start of the run: they come up `worker_group` at a time, the first group at once and each
+     * next one worker_group x worker_start_ms later; a request waits for its worker.
+     */
+    worker_start_ms: z.number().min(0).default(0),
+    worker_group: z.number().int().positive().default(1),
   }),
   z.object({ kind: z.literal('step'), batch: z.number().int().positive(), context: z.number().int().positive() }),
 ]);
@@ -59,8 +67,8 @@ const rowSchema = z.object({
   value: z.number().positive(),
   bound: z.enum(['lower']).optional(),
   tolerance: z.number().positive().optional(),
-  /** Why the simulator is known to miss this row; the test then checks that it still misses. */
-  known_deviation: z.string().min(1).optional(),
+  /** false: the engine ran without chunked prefill (vLLM v0.4 by default): see EngineOptions.chunkedPrefill. */
+  chunked_prefill: z.boolean().default(true),
 });
 
 export type CalibrationRow = z.infer<typeof rowSchema>;
@@ -68,13 +76,29 @@ export type Workload = z.infer<typeof workloadSchema>;
 export type Metric = CalibrationRow['metric'];
 
 export function loadCalibrationTable(url: URL = TABLE_URL): CalibrationRow[] {
-  const doc = parseYaml(readFileSync(url, 'utf8')) as { rows?: unknown };
-  const parsed = z.array(rowSchema).min(1).safeParse(doc?.rows);
+  const doc = parseYaml(readFileSync(url, 'utf8')) as { clients?: Record<string, Record<string, unknown>>; rows?: unknown };
+  const parsed = z.array(rowSchema).min(1).safeParse(Array.isArray(doc?.rows) ? doc.rows.map((row, i) => withClient(row, i, doc.clients ?? {})) : doc?.rows);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SimError('bad_config', `data/calibration.yaml: rows.${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * A closed workload names its client (`client: llmperf-2024`) instead of repeating its parameters:
+ * they come from the table's `clients` section, and a row cannot set them itself, so every row of
+ * one client shares one set.
+ */
+function withClient(row: unknown, index: number, clients: Record<string, Record<string, unknown>>): unknown {
+  const workload = (row as { workload?: Record<string, unknown> } | null)?.workload;
+  if (typeof workload?.client !== 'string') return row;
+  const { client: name, ...own } = workload;
+  const client = clients[name];
+  if (!client) throw new SimError('bad_config', `data/calibration.yaml: rows.${index}.workload.client: no client '${name}' in clients`);
+  const repeated = Object.keys(own).find((k) => k in client);
+  if (repeated) throw new SimError('bad_config', `data/calibration.yaml: rows.${index}.workload.${repeated}: set by client '${name}', not per row`);
+  return { ...(row as object), workload: { ...own, ...client } };
 }
 
 export function rowProfileId(row: CalibrationRow): string {
@@ -92,11 +116,17 @@ export function describeWorkload(w: Workload): string {
   }
 }
 
+/** When the client's i-th worker (1-based) can send, in ms from the start of the run. */
+function workerUpAt(client: Extract<Workload, { kind: 'closed' }>, i: number): number {
+  const group = Math.floor((i - 1) / client.worker_group);
+  return group * client.worker_group * client.worker_start_ms;
+}
+
 /** What one simulated run measured (every metric its workload yields). */
 export type RunMetrics = Partial<Record<Metric, number>>;
 
 /** Runs a workload on a deployment in virtual time. */
-export function simulateWorkload(deployment: Deployment, workload: Workload): RunMetrics {
+export function simulateWorkload(deployment: Deployment, workload: Workload, engineOptions: Pick<EngineOptions, 'chunkedPrefill'> = {}): RunMetrics {
   if (workload.kind === 'step') {
     const stepMs = createStepModel(deployment).stepMs({
       decodeSeqs: workload.batch,
@@ -109,7 +139,7 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
     return { step_ms: stepMs };
   }
   const clock = new VirtualClock();
-  const engine = createEngine(deployment, { clock, seed: 1 });
+  const engine = createEngine(deployment, { clock, seed: 1, ...engineOptions });
   const closed = workload.kind === 'closed' ? workload : undefined;
   const ratio = closed?.client_token_ratio ?? 1;
   const users = closed ? closed.concurrency : workload.requests;
@@ -127,7 +157,7 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
   const send = (): void => {
     const sentAt = clock.now();
     let firstAt = -1;
-    const promptTokens = closed ? Math.max(1, Math.round(draw(closed.input, closed.input_stddev) / ratio)) : workload.input;
+    const promptTokens = closed ? Math.max(1, Math.round(draw(closed.input, closed.input_stddev) / ratio)) + closed.chat_template_tokens : workload.input;
     const maxTokens = closed ? draw(closed.output, closed.output_stddev) : workload.output;
     engine.submit(
       { promptTokens, maxTokens, ignoreEos: true },
@@ -148,28 +178,31 @@ export function simulateWorkload(deployment: Deployment, workload: Workload): Ru
           }
           if (!closed || remaining === 0) return;
           if (!closed.waves) launch(1);
-          else if (inFlight === 0) launch(users);
+          else if (inFlight === 0) clock.schedule(clock.now() + closed.wave_gap_ms, () => launch(users));
         },
       },
     );
   };
-  // The client sends up to `n` more requests, one every launch_ms (at once when it is 0); they count
-  // as in flight from now, so a wave ends only when all of them have finished.
+  // The client sends up to `n` more requests, the i-th once it is built and its worker is up; they
+  // count as in flight from now, so a wave ends only when all of them have finished.
   const launch = (n: number): void => {
-    const gap = closed?.launch_ms ?? 0;
     const k = Math.min(n, remaining);
     remaining -= k;
     inFlight += k;
-    for (let u = 0; u < k; u++) {
-      if (gap === 0) send();
-      else clock.schedule(clock.now() + gap * (u + 1), send);
+    const now = clock.now();
+    for (let i = 1; i <= k; i++) {
+      const at = closed ? Math.max(now + i * closed.launch_ms, workerUpAt(closed, i)) : now;
+      if (at === now) send();
+      else clock.schedule(at, send);
     }
   };
   launch(users);
   clock.run();
   const itl = itlCount > 0 ? itlSum / itlCount : NaN;
+  // A wave client stops its clock after the last wave's gap too.
+  const runMs = lastFinish + (closed?.waves ? closed.wave_gap_ms : 0);
   return {
-    output_throughput: ((outputTokens * ratio) / lastFinish) * 1e3,
+    output_throughput: ((outputTokens * ratio) / runMs) * 1e3,
     ttft_ms: ttftSum / finished,
     itl_ms: itl,
     latency_per_token_ms: perTokenSum / finished,
@@ -193,14 +226,13 @@ export interface CalibrationResult {
   bound?: 'lower';
   tolerance: number;
   pass: boolean;
-  knownDeviation?: string;
 }
 
 /** Simulates one row; `engineOverride` replaces engine coefficients (for fitting). */
 export function simulateRow(row: CalibrationRow, engineOverride?: Partial<EngineProfile>): number {
   const base = resolveProfile(rowProfileId(row));
   const deployment = engineOverride ? { ...base, engine: { ...base.engine, ...engineOverride } } : base;
-  const value = simulateWorkload(deployment, row.workload)[row.metric];
+  const value = simulateWorkload(deployment, row.workload, { chunkedPrefill: row.chunked_prefill })[row.metric];
   if (value === undefined || !Number.isFinite(value)) throw new SimError('bad_config', `workload ${row.workload.kind} gives no ${row.metric}`);
   return value;
 }
@@ -229,7 +261,6 @@ export function runCalibration(rows: CalibrationRow[] = loadCalibrationTable()):
       ...(row.bound ? { bound: row.bound } : {}),
       tolerance: row.tolerance ?? DEFAULT_TOLERANCE,
       pass: rowPasses(row, error),
-      ...(row.known_deviation ? { knownDeviation: row.known_deviation } : {}),
     };
   });
 }

@@ -75,6 +75,12 @@ export interface EngineOptions {
   maxNumSeqs?: number;
   maxNumBatchedTokens?: number;
   outputLength?: OutputLengthDistribution;
+  /**
+   * false: vLLM v0.4's default scheduler, before chunked prefill: a step that can start waiting
+   * prompts runs only their whole prefills and the running sequences wait, otherwise it decodes; an
+   * admission leaves 1% of the KV blocks free. Default true.
+   */
+  chunkedPrefill?: boolean;
 }
 
 export interface SimEngine {
@@ -155,6 +161,9 @@ class ContinuousBatchingEngine implements SimEngine {
   readonly clock: Clock;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
+  private readonly chunkedPrefill: boolean;
+  /** Blocks an admission must leave free (vLLM v0.4: 1% of the cache, so running sequences can grow). */
+  private readonly admissionWatermark: number;
   private readonly kv: KvCache;
   private readonly stepModel: StepModel;
   private readonly rng: Rng;
@@ -174,12 +183,19 @@ class ContinuousBatchingEngine implements SimEngine {
   constructor(readonly deployment: Deployment, options: EngineOptions) {
     this.clock = options.clock;
     this.maxNumSeqs = options.maxNumSeqs ?? deployment.engine.max_num_seqs;
-    this.maxNumBatchedTokens = options.maxNumBatchedTokens ?? deployment.engine.max_num_batched_tokens;
+    this.chunkedPrefill = options.chunkedPrefill ?? true;
+    // vLLM without chunked prefill defaults the budget to max(max_model_len, 2048) so any prompt fits.
+    const defaultBudget = this.chunkedPrefill ? deployment.engine.max_num_batched_tokens : Math.max(deployment.contextLength, 2048);
+    this.maxNumBatchedTokens = options.maxNumBatchedTokens ?? defaultBudget;
     if (!Number.isInteger(this.maxNumSeqs) || this.maxNumSeqs < 1) throw new SimError('bad_config', `maxNumSeqs must be a positive integer, got ${this.maxNumSeqs}`);
     if (!Number.isInteger(this.maxNumBatchedTokens) || this.maxNumBatchedTokens < 1) {
       throw new SimError('bad_config', `maxNumBatchedTokens must be a positive integer, got ${this.maxNumBatchedTokens}`);
     }
+    if (!this.chunkedPrefill && this.maxNumBatchedTokens < deployment.contextLength) {
+      throw new SimError('bad_config', `without chunked prefill maxNumBatchedTokens (${this.maxNumBatchedTokens}) must hold a whole context of ${deployment.contextLength} tokens`);
+    }
     this.kv = new KvCache(deployment.kvBlocks);
+    this.admissionWatermark = this.chunkedPrefill ? 0 : Math.floor(0.01 * deployment.kvBlocks);
     this.stepModel = createStepModel(deployment);
     this.rng = createRng(options.seed ?? 1);
     this.outputLength = options.outputLength ?? DEFAULT_OUTPUT_LENGTH;
@@ -253,7 +269,10 @@ class ContinuousBatchingEngine implements SimEngine {
     let budget = this.maxNumBatchedTokens;
     let preempted = false;
     const running = this.running;
-    for (let i = 0; i < running.length && budget > 0; i++) {
+    // Without chunked prefill, waiting prompts go first, in a step of their own.
+    if (!this.chunkedPrefill) budget = this.admit(budget);
+    const prefillOnly = load.prefillSeqs > 0;
+    for (let i = 0; i < running.length && budget > 0 && !prefillOnly; i++) {
       const s = running[i];
       const n = Math.min(s.prompt + s.generated - s.computed, budget);
       const needed = KvCache.blocksFor(s.computed + n) - s.blocks;
@@ -270,30 +289,7 @@ class ContinuousBatchingEngine implements SimEngine {
       budget -= n;
     }
     // Like vLLM, no admission in a step that preempted, unless the step would otherwise be empty.
-    if (!preempted || load.decodeSeqs + load.prefillSeqs === 0) {
-      while (budget > 0 && running.length < this.maxNumSeqs && this.waitingCount > 0) {
-        const s = this.waiting.peek() as Seq;
-        if (s.state === DONE) {
-          this.waiting.shift();
-          continue;
-        }
-        const n = Math.min(s.prompt + s.generated, budget);
-        const needed = KvCache.blocksFor(n);
-        if (!this.kv.tryAllocate(needed)) break;
-        this.waiting.shift();
-        this.waitingCount--;
-        s.blocks = needed;
-        s.state = RUNNING;
-        if (!s.admittedOnce) {
-          s.admittedOnce = true;
-          this.counters.admitted++;
-          this.counters.promptTokens += s.prompt;
-        }
-        running.push(s);
-        this.schedule(s, n);
-        budget -= n;
-      }
-    }
+    if (this.chunkedPrefill && (!preempted || load.decodeSeqs + load.prefillSeqs === 0)) this.admit(budget);
     if (load.decodeSeqs + load.prefillSeqs === 0) {
       // Nothing could run (only cancelled requests were left): sleep until the next submit.
       this.idle = true;
@@ -304,6 +300,38 @@ class ContinuousBatchingEngine implements SimEngine {
     this.stepEnd = at + this.stepModel.stepMs(load);
     this.counters.steps++;
     this.clock.schedule(this.stepEnd, this.finishStep);
+  }
+
+  /**
+   * Admits waiting requests in FIFO order while max_num_seqs, the token budget and free blocks allow
+   * (a whole prompt must fit the budget without chunked prefill); returns the budget left.
+   */
+  private admit(budget: number): number {
+    const running = this.running;
+    while (budget > 0 && running.length < this.maxNumSeqs && this.waitingCount > 0) {
+      const s = this.waiting.peek() as Seq;
+      if (s.state === DONE) {
+        this.waiting.shift();
+        continue;
+      }
+      if (!this.chunkedPrefill && s.prompt + s.generated > budget) break;
+      const n = Math.min(s.prompt + s.generated, budget);
+      const needed = KvCache.blocksFor(n);
+      if (needed + this.admissionWatermark > this.kv.freeBlocks || !this.kv.tryAllocate(needed)) break;
+      this.waiting.shift();
+      this.waitingCount--;
+      s.blocks = needed;
+      s.state = RUNNING;
+      if (!s.admittedOnce) {
+        s.admittedOnce = true;
+        this.counters.admitted++;
+        this.counters.promptTokens += s.prompt;
+      }
+      running.push(s);
+      this.schedule(s, n);
+      budget -= n;
+    }
+    return budget;
   }
 
   private schedule(s: Seq, n: number): void {

@@ -142,14 +142,14 @@ function calibrate(o: { json?: boolean; fit?: boolean; maxEvaluations?: number }
     return;
   }
   for (const r of results) {
-    const mark = r.pass ? 'ok  ' : r.knownDeviation ? 'KNOWN' : 'MISS';
+    const mark = r.pass ? 'ok  ' : 'MISS';
     process.stdout.write(
       `${mark.padEnd(6)}${`${r.gpu}:${r.model}:${r.format}:tp${r.tp}:${r.engine}`.padEnd(40)}${r.workload.padEnd(40)}${r.metric.padEnd(18)}` +
         `published ${String(r.published).padStart(7)}  simulated ${r.simulated.toFixed(1).padStart(8)}  error ${(r.error >= 0 ? '+' : '') + (r.error * 100).toFixed(1)}%${r.bound ? ' (floor)' : ''}\n`,
     );
   }
   const misses = results.filter((r) => !r.pass);
-  process.stdout.write(`${results.length - misses.length}/${results.length} rows within tolerance${misses.length ? `; misses: ${misses.filter((r) => r.knownDeviation).length} known (see data/calibration.yaml)` : ''}\n`);
+  process.stdout.write(`${results.length - misses.length}/${results.length} rows within tolerance\n`);
 }
 
 export function registerSim(program: Command): void {
