@@ -141,10 +141,16 @@ function calibrate(o: { json?: boolean; fit?: boolean; maxEvaluations?: number }
     process.stdout.write(`${JSON.stringify({ rows })}\n`);
     return;
   }
+  const profileOf = (r: (typeof results)[number]) => `${r.gpu}:${r.model}:${r.format}:tp${r.tp}:${r.engine}`;
+  // Columns as wide as their longest entry, so no metric or workload runs into the next column.
+  const width = (texts: string[]) => Math.max(...texts.map((t) => t.length)) + 2;
+  const profileWidth = width(results.map(profileOf));
+  const workloadWidth = width(results.map((r) => r.workload));
+  const metricWidth = width(results.map((r) => r.metric));
   for (const r of results) {
     const mark = r.pass ? 'ok  ' : 'MISS';
     process.stdout.write(
-      `${mark.padEnd(6)}${`${r.gpu}:${r.model}:${r.format}:tp${r.tp}:${r.engine}`.padEnd(40)}${r.workload.padEnd(40)}${r.metric.padEnd(18)}` +
+      `${mark.padEnd(6)}${profileOf(r).padEnd(profileWidth)}${r.workload.padEnd(workloadWidth)}${r.metric.padEnd(metricWidth)}` +
         `published ${String(r.published).padStart(7)}  simulated ${r.simulated.toFixed(1).padStart(8)}  error ${(r.error >= 0 ? '+' : '') + (r.error * 100).toFixed(1)}%${r.bound ? ' (floor)' : ''}\n`,
     );
   }
