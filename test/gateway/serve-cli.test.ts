@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ interface Run {
 }
 
 /** Runs `expert-router serve ...`; `until` ends it (SIGTERM) once stdout matches. */
-function serve(args: string[], until?: RegExp, onMatch?: (stdout: string) => Promise<void>): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { env: { ...process.env, EXPERT_ROUTER_LOG: 'silent' } });
+function serve(args: string[], until?: RegExp, onMatch?: (stdout: string) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { env: { ...process.env, EXPERT_ROUTER_LOG: 'silent', ...env } });
   let stdout = '';
   let stderr = '';
   let matched = false;
@@ -54,6 +54,39 @@ describe('expert-router serve', () => {
       expect(run.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
       expect(status).toBe(200);
       expect(run.code).toBe(0);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  // A self-signed certificate for 127.0.0.1, made for this test only (test/fixtures/tls).
+  const tlsFixture = (file: string) => readFileSync(new URL(`../fixtures/tls/${file}`, import.meta.url), 'utf8');
+
+  it('reaches an HTTPS expert whose certificate the process trusts, and refuses one it does not', async () => {
+    const stub = await startTestOpenAIStub('secure', { tokens: 4 }, 0, { key: tlsFixture('localhost-key.pem'), cert: tlsFixture('localhost-cert.pem') });
+    try {
+      const file = join(dir, 'https.yaml');
+      writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nexperts:\n  - { name: secure, protocol: openai, model: m, endpoints: ['${stub.url}'] }\n`);
+      const ask = async (stdout: string) => {
+        const url = /listening on (http:\S+)/.exec(stdout)![1];
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'secure', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      let trusted = { status: 0, text: '' };
+      const certFile = new URL('../fixtures/tls/localhost-cert.pem', import.meta.url).pathname;
+      await serve(['--config', file], /listening on/, async (stdout) => void (trusted = await ask(stdout)), { NODE_EXTRA_CA_CERTS: certFile });
+      expect(trusted.status).toBe(200);
+      expect(trusted.text).toContain('"content":"secure "');
+      expect(trusted.text).toContain('data: [DONE]');
+
+      let untrusted = { status: 0, text: '' };
+      await serve(['--config', file], /listening on/, async (stdout) => void (untrusted = await ask(stdout)), { NODE_EXTRA_CA_CERTS: '' });
+      expect(untrusted.status).toBe(502);
+      expect(JSON.parse(untrusted.text)).toMatchObject({ error: { code: 'upstream_unreachable', message: expect.stringMatching(/self-signed certificate/) } });
     } finally {
       await stub.close();
     }

@@ -6,8 +6,10 @@
  * - 'midstream-drop': two chunks, then the connection is destroyed;
  * - 'stall': headers and nothing more (a stream) / no answer at all (whole);
  * - 'no-done': a stream that ends cleanly at the HTTP level but without [DONE].
+ * With `tls` (a key and certificate in PEM) it serves HTTPS.
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type StubMode = 'ok' | 'error400' | 'error500' | 'midstream-drop' | 'stall' | 'no-done';
@@ -46,7 +48,12 @@ function chunk(kind: string, text: string, first: boolean, finish: string | null
   return `data: ${JSON.stringify({ id: 'stub-1', object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', created: 1, model: 'stub', choices: [choice] })}\n\n`;
 }
 
-export async function startTestOpenAIStub(name: string, behavior: Partial<StubBehavior> = {}, port = 0): Promise<TestOpenAIStub> {
+export async function startTestOpenAIStub(
+  name: string,
+  behavior: Partial<StubBehavior> = {},
+  port = 0,
+  tls?: { key: string; cert: string },
+): Promise<TestOpenAIStub> {
   const abortWaiters: (() => void)[] = [];
   const stub: TestOpenAIStub = {
     name,
@@ -115,7 +122,7 @@ export async function startTestOpenAIStub(name: string, behavior: Partial<StubBe
     timers.push(setTimeout(tick, b.ttftMs));
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (raw += c));
@@ -136,10 +143,11 @@ export async function startTestOpenAIStub(name: string, behavior: Partial<StubBe
       }
       answer(res, kind, body);
     });
-  });
+  };
+  const server = tls ? createTlsServer(tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   stub.port = (server.address() as AddressInfo).port;
-  stub.url = `http://127.0.0.1:${stub.port}`;
+  stub.url = `${tls ? 'https' : 'http'}://127.0.0.1:${stub.port}`;
   stub.close = () => new Promise<void>((resolve) => {
     server.closeAllConnections();
     server.close(() => resolve());
