@@ -6,6 +6,7 @@
 import { request } from 'undici';
 import { createProgressReporter, type LevelSummary } from '../bench/index.js';
 import { defaultModel, readDefaultCorpus } from '../classifier/index.js';
+import { alignColumns } from '../common/text-table.js';
 import { imbalanceFinding, routingOverhead } from './findings.js';
 import { measureLive, startLiveDeployment } from './live.js';
 import { writeExperimentOutputs } from './outputs.js';
@@ -42,9 +43,8 @@ function summaryTable(levels: readonly LevelSummary[], direct: readonly LevelSum
     const added = d && l.ttft_ms.p50 !== null && d.ttft_ms.p50 !== null ? `${(l.ttft_ms.p50 - d.ttft_ms.p50).toFixed(2)} ms` : '-';
     return [String(l.users), num(l.requests_per_s, 1), num(l.output_tokens_per_s), `${num(l.ttft_ms.p50)} ms`, `${num(l.ttft_ms.p99)} ms`, `${num(l.tpot_ms.p50, 1)} ms`, `${num(l.e2e_ms.p50)} ms`, String(l.errors), added];
   });
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i])).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const rule = head.map((h, c) => '-'.repeat(Math.max(h.length, ...rows.map((r) => r[c].length))));
+  return alignColumns([head, rule, ...rows]).join('\n');
 }
 
 export async function runDemo(opts: DemoOptions): Promise<{ report: string }> {

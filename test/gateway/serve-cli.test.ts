@@ -60,10 +60,10 @@ describe('expert-router serve', () => {
   });
 
   // A self-signed certificate for 127.0.0.1, made for this test only (test/fixtures/tls).
-  const tlsFixture = (file: string) => readFileSync(new URL(`../fixtures/tls/${file}`, import.meta.url), 'utf8');
+  const tlsFixture = (file: string) => new URL(`../fixtures/tls/${file}`, import.meta.url).pathname;
 
   it('reaches an HTTPS expert whose certificate the process trusts, and refuses one it does not', async () => {
-    const stub = await startTestOpenAIStub('secure', { tokens: 4 }, 0, { key: tlsFixture('localhost-key.pem'), cert: tlsFixture('localhost-cert.pem') });
+    const stub = await startTestOpenAIStub('secure', { tokens: 4 }, 0, { key: readFileSync(tlsFixture('localhost-key.pem'), 'utf8'), cert: readFileSync(tlsFixture('localhost-cert.pem'), 'utf8') });
     try {
       const file = join(dir, 'https.yaml');
       writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nexperts:\n  - { name: secure, protocol: openai, model: m, endpoints: ['${stub.url}'] }\n`);
@@ -77,8 +77,7 @@ describe('expert-router serve', () => {
         return { status: res.status, text: await res.text() };
       };
       let trusted = { status: 0, text: '' };
-      const certFile = new URL('../fixtures/tls/localhost-cert.pem', import.meta.url).pathname;
-      await serve(['--config', file], /listening on/, async (stdout) => void (trusted = await ask(stdout)), { NODE_EXTRA_CA_CERTS: certFile });
+      await serve(['--config', file], /listening on/, async (stdout) => void (trusted = await ask(stdout)), { NODE_EXTRA_CA_CERTS: tlsFixture('localhost-cert.pem') });
       expect(trusted.status).toBe(200);
       expect(trusted.text).toContain('"content":"secure "');
       expect(trusted.text).toContain('data: [DONE]');

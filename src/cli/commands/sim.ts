@@ -1,6 +1,7 @@
 /** `expert-router sim`: serve simulated GPU inference servers, list profiles, run the calibration. */
 import type { Command } from 'commander';
 import { CliError, parsePositiveInt } from '../run.js';
+import { alignColumns } from '../../common/text-table.js';
 import {
   SimError,
   fitEngine,
@@ -141,19 +142,14 @@ function calibrate(o: { json?: boolean; fit?: boolean; maxEvaluations?: number }
     process.stdout.write(`${JSON.stringify({ rows })}\n`);
     return;
   }
-  const profileOf = (r: (typeof results)[number]) => `${r.gpu}:${r.model}:${r.format}:tp${r.tp}:${r.engine}`;
-  // Columns as wide as their longest entry, so no metric or workload runs into the next column.
-  const width = (texts: string[]) => Math.max(...texts.map((t) => t.length)) + 2;
-  const profileWidth = width(results.map(profileOf));
-  const workloadWidth = width(results.map((r) => r.workload));
-  const metricWidth = width(results.map((r) => r.metric));
-  for (const r of results) {
-    const mark = r.pass ? 'ok  ' : 'MISS';
-    process.stdout.write(
-      `${mark.padEnd(6)}${profileOf(r).padEnd(profileWidth)}${r.workload.padEnd(workloadWidth)}${r.metric.padEnd(metricWidth)}` +
-        `published ${String(r.published).padStart(7)}  simulated ${r.simulated.toFixed(1).padStart(8)}  error ${(r.error >= 0 ? '+' : '') + (r.error * 100).toFixed(1)}%${r.bound ? ' (floor)' : ''}\n`,
-    );
-  }
+  const lines = alignColumns(results.map((r) => [
+    r.pass ? 'ok' : 'MISS',
+    `${r.gpu}:${r.model}:${r.format}:tp${r.tp}:${r.engine}`,
+    r.workload,
+    r.metric,
+    `published ${String(r.published).padStart(7)}  simulated ${r.simulated.toFixed(1).padStart(8)}  error ${(r.error >= 0 ? '+' : '') + (r.error * 100).toFixed(1)}%${r.bound ? ' (floor)' : ''}`,
+  ]));
+  for (const line of lines) process.stdout.write(`${line}\n`);
   const misses = results.filter((r) => !r.pass);
   process.stdout.write(`${results.length - misses.length}/${results.length} rows within tolerance\n`);
 }
