@@ -45,7 +45,7 @@ export const DEFAULT_FEATURES: Readonly<FeatureSettings> = Object.freeze({
   sublinearTf: true,
   idfPower: 2.5,
   maxFeatures: 1 << 16,
-  // Measured (bench/classifier-speed.ts, 1 KB prompt, k = 16): whole text 46 us; 768/320 17 us; 768/384 21 us.
+  // Measured (benchmarks/classifier-speed.ts, 1 KB prompt, k = 16): whole text 46 us; 768/320 17 us; 768/384 21 us.
   // Held-out law questions (long fact patterns) need words from ~768 characters; 5-fold CV on data/corpus went
   // from 93.21% to 92.91%. Word pairs kept to the n-gram budget scored higher CV than pairs over all 768.
   textBudget: 768,

@@ -4,7 +4,7 @@
  * the gateway and directly; a summary table and the HTML report. Everything it starts it stops.
  */
 import { request } from 'undici';
-import { createProgressReporter, type LevelSummary } from '../bench/index.js';
+import { createProgressReporter, type LevelSummary } from '../harness/index.js';
 import { defaultModel, readDefaultCorpus } from '../classifier/index.js';
 import { alignColumns } from '../common/text-table.js';
 import { imbalanceFinding, routingOverhead } from './findings.js';

@@ -2,7 +2,7 @@
  * The paper's four findings, each checked against this run's numbers. Verdicts are computed, not
  * asserted: the report says plainly where the simulation disagrees with the paper.
  */
-import type { LevelSummary, Slo } from '../bench/index.js';
+import type { LevelSummary, Slo } from '../harness/index.js';
 import { imbalanceRatio } from './shares.js';
 import type { ConfigResult, Finding } from './types.js';
 
@@ -36,7 +36,7 @@ export function routingOverhead(configs: readonly ConfigResult[], classifyUs: nu
       classifyUs === null
         ? 'Not measured in virtual time (no HTTP path); run with --clock live to compare gateway and direct TTFT.'
         : `Virtual clock: the routing decision (featurize + nearest centroid) costs ${fmt(classifyUs, 1)} µs per prompt on this machine, `
-          + 'against TTFTs of tens of milliseconds and more; the HTTP relay cost is measured with --clock live and bench/gateway-overhead.ts.';
+          + 'against TTFTs of tens of milliseconds and more; the HTTP relay cost is measured with --clock live and benchmarks/gateway-overhead.ts.';
     return { id: 'overhead', claim, verdict: classifyUs === null ? 'not measured' : 'supported', evidence };
   }
   const parts: string[] = [];

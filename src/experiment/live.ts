@@ -4,7 +4,7 @@
  * straight to the experts with the client routing by the same classifier, so the gateway's added
  * latency shows in the report.
  */
-import { runBench, subSeed, type BenchOptions, type InfraSeries, type LevelSummary, type Prompt, type ProgressSnapshot } from '../bench/index.js';
+import { runBench, subSeed, type BenchOptions, type InfraSeries, type LevelSummary, type Prompt, type ProgressSnapshot } from '../harness/index.js';
 
 import { parseGatewayConfig, startGateway, type RunningGateway } from '../gateway/index.js';
 import { startSimServer, type SimServer } from '../sim/index.js';

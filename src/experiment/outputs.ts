@@ -7,7 +7,7 @@ import { cpus, totalmem, platform, release, arch } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
-import { escapeHtml, renderComparisonReport, summaryCsv, type ReportSeries } from '../bench/index.js';
+import { escapeHtml, renderComparisonReport, summaryCsv, type ReportSeries } from '../harness/index.js';
 import type { ExperimentSpec } from './spec.js';
 import type { ExperimentResult } from './types.js';
 

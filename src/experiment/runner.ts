@@ -2,7 +2,7 @@
  * runExperiment: plans every configuration of a spec, runs its load levels in virtual time or live
  * (real HTTP through the gateway), and gathers one result with the findings.
  */
-import { loadPrompts, type LevelSummary } from '../bench/index.js';
+import { loadPrompts, type LevelSummary } from '../harness/index.js';
 import { readDefaultCorpus, type LabelledText, type PromptClassifier } from '../classifier/index.js';
 import { paperFindings, imbalanceFinding } from './findings.js';
 import { runLiveConfig, type LiveHooks } from './live.js';

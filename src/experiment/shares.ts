@@ -1,5 +1,5 @@
 /** How a routed configuration's traffic spread over its experts, from the per-level per-expert figures. */
-import type { LevelSummary } from '../bench/index.js';
+import type { LevelSummary } from '../harness/index.js';
 import type { ExpertShare } from './types.js';
 
 export function expertShares(levels: readonly LevelSummary[], expertNames: readonly string[]): ExpertShare[] {

@@ -1,5 +1,5 @@
 /** What an experiment produces: per configuration, the harness's per-level figures and context. */
-import type { InfraSeries, LevelSummary } from '../bench/index.js';
+import type { InfraSeries, LevelSummary } from '../harness/index.js';
 
 export type ExperimentClock = 'virtual' | 'live';
 

@@ -3,7 +3,7 @@
  * expert's engine (least outstanding replica), all engines sharing one VirtualClock. Produces the same
  * RequestRecords the live harness records, so the one summarizeLevel computes the figures.
  */
-import { createRng, subSeed, type InfraSeries, type RequestRecord } from '../bench/index.js';
+import { createRng, subSeed, type InfraSeries, type RequestRecord } from '../harness/index.js';
 
 import { VirtualClock, createEngine, type SimEngine } from '../sim/index.js';
 import type { LoadSpec } from './spec.js';

@@ -1,5 +1,5 @@
 /** The virtual clock: every configuration and level simulated in-process, as fast as the CPU allows. */
-import { summarizeLevel, type InfraSeries, type LevelSummary } from '../bench/index.js';
+import { summarizeLevel, type InfraSeries, type LevelSummary } from '../harness/index.js';
 import { renderLlama3 } from '../protocol/index.js';
 import { countPromptTokens } from '../sim/index.js';
 import { expertIndexFor, type PlannedConfig } from './plan.js';

@@ -17,7 +17,7 @@ import {
   type PromptSpec,
   type Slo,
   type ThinkTime,
-} from '../../bench/index.js';
+} from '../../harness/index.js';
 import { CliError, parsePositiveInt } from '../run.js';
 
 interface BenchFlags {

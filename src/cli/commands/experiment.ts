@@ -1,7 +1,7 @@
 /** `expert-router experiment`: run a spec (or a preset) in virtual time or live and write one comparison report. */
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
-import { createProgressReporter, type ProgressSnapshot } from '../../bench/index.js';
+import { createProgressReporter, type ProgressSnapshot } from '../../harness/index.js';
 import { loadExperimentSpec, loadPreset, presetNames, runExperiment, writeExperimentOutputs, type ExperimentClock } from '../../experiment/index.js';
 import { CliError, parsePositiveInt } from '../run.js';
 

@@ -1,7 +1,7 @@
 /** `expert-router report DIR... --out FILE.html`: several bench runs compared on the same charts. */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { renderRunsComparison } from '../../bench/index.js';
+import { renderRunsComparison } from '../../harness/index.js';
 import { CliError } from '../run.js';
 
 export function registerReport(program: Command): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, summarizeLevel, type RequestRecord } from '../../src/bench/index.js';
+import { summarize, summarizeLevel, type RequestRecord } from '../../src/harness/index.js';
 
 function rec(partial: Partial<RequestRecord> & Pick<RequestRecord, 'sent_ms' | 'end_ms'>): RequestRecord {
   return { id: 0, level: 0, chunk_times_ms: [], output_tokens: 0, tokens_source: 'usage', status: 'ok', ...partial };

@@ -6,7 +6,7 @@
  * gateway's memory and CPU are its own; the gateway runs from dist/ with plain node, as deployed
  * (so run `npm run build` first). Prints medians and ratios (the machine is shared and noisy).
  *
- *   npm run build && npx tsx bench/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 3] [--ttft-ms 20] [--itl-ms 5]
+ *   npm run build && npx tsx benchmarks/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 3] [--ttft-ms 20] [--itl-ms 5]
  *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH] [--tcp-relay] [--profile-gateway DIR]
  *     [--jit-warmup-seconds 3] [--warmup-seconds 1]
  *

@@ -6,7 +6,7 @@
  * An idle child process measures its own event-loop delay over the same window: the machine's noise
  * floor (on a shared, oversubscribed machine even an idle process sees delays of tens of ms).
  *
- *   npx tsx bench/harness-capacity.ts [--users 2000] [--seconds 6] [--warmup 3] [--ramp-up 2]
+ *   npx tsx benchmarks/harness-capacity.ts [--users 2000] [--seconds 6] [--warmup 3] [--ramp-up 2]
  *     [--ttft-ms 200] [--itl-ms 200] [--tokens 16] [--repeats 1]
  *
  * Target (issue 5): 2,000 concurrent streaming users with the harness's event-loop delay p99 <= 10 ms.
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './lib/median.js';
 import { startStubProcess } from './lib/stub-process.js';
-import { loadPrompts, runBench } from '../src/bench/index.js';
+import { loadPrompts, runBench } from '../src/harness/index.js';
 
 const TARGET_LOOP_P99_MS = 10;
 

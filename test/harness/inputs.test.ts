@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPrompts, parseDuration, parseLength, parseNumberList, parsePrometheusText, parseSlo, parseThinkTime, splitTarget } from '../../src/bench/index.js';
+import { loadPrompts, parseDuration, parseLength, parseNumberList, parsePrometheusText, parseSlo, parseThinkTime, splitTarget } from '../../src/harness/index.js';
 
 let dir: string;
 beforeAll(async () => {

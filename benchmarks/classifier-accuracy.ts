@@ -2,7 +2,7 @@
  * Routing quality of the default model on public prompts it never saw (../shared/data): HumanEval -> code,
  * GSM8K test -> math, PubMedQA questions -> medicine, MMLU law subjects (question text only) -> law.
  * Also prints 5-fold cross-validation on the project's own corpus, the figure used to choose settings.
- *   npx tsx bench/classifier-accuracy.ts
+ *   npx tsx benchmarks/classifier-accuracy.ts
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

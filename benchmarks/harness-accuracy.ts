@@ -9,7 +9,7 @@
  * over one response's length (closed loop, no think time). Repeats and takes medians (the machine
  * is shared and noisy).
  *
- *   npx tsx bench/harness-accuracy.ts [--users 100] [--seconds 4] [--warmup 1] [--ttft-ms 50]
+ *   npx tsx benchmarks/harness-accuracy.ts [--users 100] [--seconds 4] [--warmup 1] [--ttft-ms 50]
  *     [--itl-ms 10] [--tokens 10] [--repeats 3]
  *
  * Target (issue 5): measured TTFT p50 within 1 ms of the stub's TTFT at 100 users.
@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { median } from './lib/median.js';
 import { startStubProcess, stubLateness } from './lib/stub-process.js';
-import { loadPrompts, runBench } from '../src/bench/index.js';
+import { loadPrompts, runBench } from '../src/harness/index.js';
 
 const TARGET_ERROR_MS = 1;
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBench, type BenchOptions, type PromptSet } from '../../src/bench/index.js';
+import { runBench, type BenchOptions, type PromptSet } from '../../src/harness/index.js';
 import { startMisbehavingServer, type MisbehavingServer } from './misbehaving-server.js';
 
 const prompts: PromptSet = { source: 'test', prompts: [{ text: 'hello' }, { text: 'world' }] };

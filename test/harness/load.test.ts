@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrivalTimes, createRng, runBench, type BenchOptions, type PromptSet } from '../../src/bench/index.js';
+import { arrivalTimes, createRng, runBench, type BenchOptions, type PromptSet } from '../../src/harness/index.js';
 import { startMisbehavingServer, type MisbehavingServer } from './misbehaving-server.js';
 
 const prompts: PromptSet = { source: 'test', prompts: [{ text: 'a' }, { text: 'b' }, { text: 'c' }] };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchSummarySchema, renderRunsComparison, runBench, writeBenchOutputs, type PromptSet } from '../../src/bench/index.js';
+import { benchSummarySchema, renderRunsComparison, runBench, writeBenchOutputs, type PromptSet } from '../../src/harness/index.js';
 import { startMisbehavingServer, type MisbehavingServer } from './misbehaving-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';

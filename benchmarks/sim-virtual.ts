@@ -3,7 +3,7 @@
  * one simulated hour, all on one VirtualClock. Prints wall time, the simulated/real speed-up and the
  * work done. Goal: under 20 s of wall time for the default run.
  *
- *   npx tsx bench/sim-virtual.ts [--users 1000] [--hours 1] [--engines 8] [--runs 3]
+ *   npx tsx benchmarks/sim-virtual.ts [--users 1000] [--hours 1] [--engines 8] [--runs 3]
  */
 import { parseArgs } from 'node:util';
 import { createRng } from '../src/common/rng.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { now, PreciseTimer } from '../../bench/lib/precise-timer.js';
+import { now, PreciseTimer } from '../../benchmarks/lib/precise-timer.js';
 import { LatenessHistogram } from '../../src/common/lateness-histogram.js';
-import { takeLateness } from '../../bench/lib/openai-stub.js';
+import { takeLateness } from '../../benchmarks/lib/openai-stub.js';
 
 let timer: PreciseTimer | undefined;
 afterEach(async () => {

@@ -13,7 +13,7 @@
  *
  * The measurement repeats over --windows windows (reset between them); the summary is their median.
  *
- *   npx tsx bench/sim-realtime.ts [--streams 1000] [--servers 4] [--seconds 10] [--windows 3] [--warmup 3]
+ *   npx tsx benchmarks/sim-realtime.ts [--streams 1000] [--servers 4] [--seconds 10] [--windows 3] [--warmup 3]
  *                                 [--arrivals random|lockstep] [--seed 1]
  */
 import { fork, type ChildProcess } from 'node:child_process';

@@ -3,7 +3,7 @@
  * (target <= 20 us median on one core, >= 50,000/s), model size on disk and in memory. The corpus is built
  * from ../shared/data text (speed only; the default model never trains on it).
  * A 100 KB prompt shows the text budget at work: its cost must stay that of the budget's first characters.
- *   npx tsx bench/classifier-speed.ts [--prompts 20000] [--k 16] [--rounds 31] [--text-budget N] [--ngram-budget N]
+ *   npx tsx benchmarks/classifier-speed.ts [--prompts 20000] [--k 16] [--rounds 31] [--text-budget N] [--ngram-budget N]
  * (the budgets override the feature settings of the k-model, to compare settings; the default model keeps its own).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { sendRequest } from '../../src/bench/client.js';
-import { protocolAdapter } from '../../src/bench/protocols.js';
+import { sendRequest } from '../../src/harness/client.js';
+import { protocolAdapter } from '../../src/harness/protocols.js';
 
 /**
  * A dispatcher that writes the request later than it was dispatched, as undici does on a new
