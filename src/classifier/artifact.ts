@@ -14,8 +14,9 @@ export const ARTIFACT_FORMAT = 'expert-router/classifier';
 /**
  * 2: centroids stored as bytes with a step per row (version 1 held them as float32). 3: feature settings hold
  * the text budget (textBudget, ngramBudget); older models read whole prompts and would predict differently.
+ * 4: metadata holds the fitted softmax temperature behind each prediction's confidence.
  */
-export const ARTIFACT_VERSION = 3;
+export const ARTIFACT_VERSION = 4;
 
 type TypedArray = Int32Array | Float32Array | Uint8Array;
 const DTYPES = { int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;
@@ -136,6 +137,7 @@ export function parseModel(text: string, name: string): ClassifierModel {
     taken[f] = 1;
   }
   if (m.k !== k) throw corrupt(`metadata k (${String(m.k)}) does not match ${k} cluster labels`);
+  if (typeof m.temperature !== 'number' || !(m.temperature > 0 && m.temperature < Infinity)) throw corrupt('metadata temperature must be a positive number');
   for (let i = 0; i < steps.length; i++) if (!(steps[i] >= 0 && steps[i] < Infinity)) throw corrupt(`steps[${i}] is not a finite non-negative number`);
   return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows, idf, idfUnseen: a.idfUnseen, centroids: { values: centroids, steps } });
 }

@@ -1,4 +1,5 @@
 /** A trained classifier: hashed TF-IDF features and unit centroids; `predict` is the microsecond hot path. */
+import { labelConfidence } from './calibration.js';
 import { COUNT_BITS, COUNT_MAX, Featurizer, type FeatureSettings } from './featurize.js';
 import type { Prediction, PromptClassifier } from './types.js';
 
@@ -25,6 +26,11 @@ export interface ModelMetadata {
   restarts: number;
   /** Mean cosine similarity of training examples to their centroid. */
   objective: number;
+  /**
+   * Softmax temperature over the cosines that turns them into `confidence`: fitted on the labelled training
+   * prompts (mean NLL of their labels); without labels, UNLABELLED_TEMPERATURE.
+   */
+  temperature: number;
   clusters: ClusterInfo[];
   /** Share of all examples whose cluster carries their label; null without labels. */
   purity: number | null;
@@ -55,6 +61,12 @@ export interface ModelParts {
 }
 
 const QUANT_LEVELS = 255;
+
+/**
+ * Temperature of a model clustered without labels, where nothing can be calibrated against: cosines to
+ * centroids differ by a few hundredths, so 0.02 makes a 0.05 lead about 92% against one rival.
+ */
+export const UNLABELLED_TEMPERATURE = 0.02;
 
 /**
  * Quantises unit centroids row by row. TF-IDF weights are never negative, so neither are the centroids (their
@@ -108,6 +120,8 @@ export class ClassifierModel implements PromptClassifier {
   /** Scratch for scoreInto: value offset and score weight of each distinct known feature of the text. */
   private offsets = new Int32Array(1024);
   private weights = new Float64Array(1024);
+  /** Per cluster c: 1 for each cluster carrying c's label (k * k), for the label's summed probability. */
+  private readonly sameLabel: Uint8Array[];
 
   constructor(parts: ModelParts) {
     const k = parts.clusterLabels.length;
@@ -145,6 +159,7 @@ export class ClassifierModel implements PromptClassifier {
     this.tfWeight = Float64Array.from({ length: COUNT_MAX + 1 }, (_, tf) => this.featurizer.tfWeight(tf));
     this.acc = new Float64Array(stride);
     this.scores = this.acc.subarray(0, k);
+    this.sameLabel = this.clusterLabels.map((l) => Uint8Array.from(this.clusterLabels, (o) => (o === l ? 1 : 0)));
   }
 
   /** The model's arrays in artifact layout (the weights copied out of the records: for saving, not predicting). */
@@ -180,6 +195,7 @@ export class ClassifierModel implements PromptClassifier {
       label: this.clusterLabels[best],
       score,
       margin: second < 0 ? score : score - scores[second],
+      confidence: labelConfidence(scores, this.k, best, this.metadata.temperature, this.sameLabel[best]),
       scores: list,
     };
   }

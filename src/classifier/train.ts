@@ -2,7 +2,8 @@
 import { ClassifierError } from './errors.js';
 import { DEFAULT_FEATURES, Featurizer, UNSUPERVISED_FEATURES, type FeatureSettings } from './featurize.js';
 import { KMEANS_DEFAULTS, nearestCentroids, sphericalKMeans } from './kmeans.js';
-import { ClassifierModel, type ClusterInfo } from './model.js';
+import { fitTemperature } from './calibration.js';
+import { ClassifierModel, UNLABELLED_TEMPERATURE, type ClusterInfo } from './model.js';
 import { fitTfidf, type SparseVector } from './tfidf.js';
 
 export interface LabelledText {
@@ -93,6 +94,7 @@ export function trainClassifier(examples: readonly LabelledText[], options: Trai
 
   const k = clusterLabels.length;
   const assignment = nearestCentroids(fit.vectors, centroids, k);
+  const temperature = centroidTemperature(examples, fit.vectors, centroids, clusterLabels);
   const clusters = describeClusters(examples, assignment, clusterLabels, topTermsOf(examples, featurizer, fit.features, centroids, k));
   let labelled = 0;
   let agreeing = 0;
@@ -112,6 +114,7 @@ export function trainClassifier(examples: readonly LabelledText[], options: Trai
       seed,
       restarts,
       objective,
+      temperature,
       clusters,
       purity: labelled > 0 ? agreeing / labelled : null,
       labels,
@@ -123,6 +126,25 @@ export function trainClassifier(examples: readonly LabelledText[], options: Trai
     idfUnseen: fit.idfUnseen,
     centroids,
   });
+}
+
+/**
+ * The confidence proxy of a centroid model: the temperature of a softmax over the cosines that best fits the
+ * labelled training prompts (a centroid averages hundreds of prompts, so it barely overfits any one of them).
+ */
+function centroidTemperature(examples: readonly LabelledText[], vectors: readonly SparseVector[], centroids: Float32Array, clusterLabels: readonly string[]): number {
+  const labels = [...new Set(clusterLabels)];
+  const k = clusterLabels.length;
+  const truth = Int32Array.from(examples, (e) => (e.label === undefined ? -1 : labels.indexOf(e.label)));
+  if (!truth.some((t) => t >= 0)) return UNLABELLED_TEMPERATURE;
+  const scores = new Float64Array(examples.length * k);
+  vectors.forEach(({ idx, val }, d) => {
+    for (let t = 0; t < idx.length; t++) {
+      const off = idx[t] * k;
+      for (let c = 0; c < k; c++) scores[d * k + c] += val[t] * centroids[off + c];
+    }
+  });
+  return fitTemperature({ scores, k, truth, clusterLabel: Int32Array.from(clusterLabels, (l) => labels.indexOf(l)) });
 }
 
 interface PerLabelOptions {

@@ -8,8 +8,13 @@ export interface Prediction {
   label: string;
   /** Cosine similarity to the chosen centroid. */
   score: number;
-  /** Best minus second-best cluster score: how sure the decision is. */
+  /** Best minus second-best cluster score: how sure the decision is, in the model's own score units. */
   margin: number;
+  /**
+   * Calibrated probability (0..1) that `label` is right: a softmax of the scores with a temperature fitted on
+   * labelled prompts, summed over the clusters carrying the label. Comparable across models, unlike `margin`.
+   */
+  confidence: number;
   /** Cosine similarity per cluster, indexed by cluster id. */
   scores: number[];
 }

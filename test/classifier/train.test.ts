@@ -77,7 +77,7 @@ describe('evaluate', () => {
     const fake: PromptClassifier = {
       k: 3,
       clusterLabels: ['a', 'b', 'c'],
-      predict: (text) => ({ cluster: 0, label: answers[text], score: 1, margin: 1, scores: [1, 0, 0] }),
+      predict: (text) => ({ cluster: 0, label: answers[text], score: 1, margin: 1, confidence: 1, scores: [1, 0, 0] }),
     };
     const report = evaluate(fake, [
       { text: 'a1', label: 'a' },

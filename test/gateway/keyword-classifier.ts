@@ -16,7 +16,10 @@ export class KeywordClassifier implements PromptClassifier {
     let cluster = 0;
     for (let i = 1; i < scores.length; i++) if (scores[i] > scores[cluster]) cluster = i;
     const sorted = [...scores].sort((a, b) => b - a);
-    return { cluster, label: this.clusterLabels[cluster], score: scores[cluster], margin: sorted[0] - (sorted[1] ?? 0), scores };
+    // Confidence: the chosen cluster's share of all keyword hits (1/k with none).
+    const total = scores.reduce((s, x) => s + x, 0);
+    const confidence = total > 0 ? scores[cluster] / total : 1 / this.k;
+    return { cluster, label: this.clusterLabels[cluster], score: scores[cluster], margin: sorted[0] - (sorted[1] ?? 0), confidence, scores };
   }
 }
 
