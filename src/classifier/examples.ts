@@ -11,11 +11,14 @@ export interface ReadExamplesOptions {
   textField?: string;
   /** Field holding the label (default `label`); a record without it has no label unless `requireLabel`. */
   labelField?: string;
+  /** Field holding the prompt's language (default `lang`); optional in every record. */
+  langField?: string;
   requireLabel?: boolean;
 }
 
 export const DEFAULT_TEXT_FIELD = 'prompt';
 export const DEFAULT_LABEL_FIELD = 'label';
+export const DEFAULT_LANG_FIELD = 'lang';
 
 /** Reads a whole file as UTF-8, turning file-system errors into a message naming the file. */
 export function readTextFile(path: string, what: string): string {
@@ -33,21 +36,27 @@ export function readExamples(path: string, opts: ReadExamplesOptions = {}): Labe
   const records = isCsv(path, text) ? csvRecords(path, text) : jsonlRecords(path, text);
   const textField = opts.textField ?? DEFAULT_TEXT_FIELD;
   const labelField = opts.labelField ?? DEFAULT_LABEL_FIELD;
-  const examples = records.map(({ line, record }) => {
+  const langField = opts.langField ?? DEFAULT_LANG_FIELD;
+  const examples = records.map(({ line, record }): LabelledText => {
     const where = `${path}:${line}`;
     const value = record[textField];
     if (value === undefined || value === null) throw new ClassifierError('data_missing_field', `${where}: missing text field '${textField}'`);
     if (typeof value !== 'string') throw new ClassifierError('data_malformed', `${where}: text field '${textField}' must be a string`);
     if (value.trim() === '') throw new ClassifierError('data_empty_text', `${where}: empty text in field '${textField}'`);
+    const lang = record[langField];
+    if (lang !== undefined && lang !== null && (typeof lang !== 'string' || lang.trim() === '')) {
+      throw new ClassifierError('data_malformed', `${where}: language field '${langField}' must be a non-empty string`);
+    }
+    const withLang = typeof lang === 'string' ? { lang: lang.trim() } : {};
     const label = record[labelField];
     if (label === undefined || label === null || label === '') {
       if (opts.requireLabel) throw new ClassifierError('data_missing_field', `${where}: missing label field '${labelField}'`);
-      return { text: value };
+      return { text: value, ...withLang };
     }
     if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean') {
       throw new ClassifierError('data_malformed', `${where}: label field '${labelField}' must be a string`);
     }
-    return { text: value, label: String(label) };
+    return { text: value, label: String(label), ...withLang };
   });
   if (examples.length === 0) throw new ClassifierError('data_empty', `${path}: no examples`);
   return examples;

@@ -4,7 +4,8 @@ export { DEFAULT_FEATURES, UNSUPERVISED_FEATURES, Featurizer, type FeatureSettin
 export { ClassifierModel, type ClusterInfo, type ModelMetadata } from './model.js';
 export { trainClassifier, type LabelledText, type TrainOptions, type TrainProgress } from './train.js';
 export { loadModel, saveModel, parseModel, serializeModel, ARTIFACT_FORMAT, ARTIFACT_VERSION } from './artifact.js';
-export { readExamples, DEFAULT_TEXT_FIELD, DEFAULT_LABEL_FIELD, type ReadExamplesOptions } from './examples.js';
+export { readExamples, DEFAULT_TEXT_FIELD, DEFAULT_LABEL_FIELD, DEFAULT_LANG_FIELD, type ReadExamplesOptions } from './examples.js';
 export { evaluate, type EvalReport, type LabelScores } from './evaluate.js';
-export { defaultModel, readDefaultCorpus, DEFAULT_CORPUS_DIR } from './default-model.js';
+export { defaultModel } from './default-model.js';
+export { readDefaultCorpus, readDevSet, listCorpusFiles, corpusDigest, DEFAULT_CORPUS_DIR, DEFAULT_LANG } from './corpus.js';
 export { formatEvalReport, formatModelSummary } from './format.js';

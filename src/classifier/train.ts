@@ -9,6 +9,8 @@ import { fitTfidf, type SparseVector } from './tfidf.js';
 export interface LabelledText {
   text: string;
   label?: string;
+  /** Language of the prompt (an ISO 639-1 code such as `zh`), when the data names it. */
+  lang?: string;
 }
 
 export interface TrainProgress {

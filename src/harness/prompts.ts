@@ -1,10 +1,10 @@
 /**
- * Prompt sources for the harness: a JSONL dataset, the project's own corpus (data/corpus/*.jsonl,
+ * Prompt sources for the harness: a JSONL dataset, the project's own corpus (data/corpus/train/**,
  * the default), or synthetic prompts of a given length.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DEFAULT_CORPUS_DIR } from '../classifier/index.js';
+import { DEFAULT_CORPUS_DIR, listCorpusFiles } from '../classifier/index.js';
 import { parseJsonl } from '../common/jsonl.js';
 import { createRng, type Rng } from '../common/rng.js';
 import type { LengthSpec } from './parse.js';
@@ -47,7 +47,7 @@ export async function loadPrompts(spec: PromptSpec, opts: PromptOptions = {}): P
 async function corpusPrompts(): Promise<PromptSet> {
   let files: string[];
   try {
-    files = (await readdir(DEFAULT_CORPUS_DIR)).filter((f) => f.endsWith('.jsonl')).sort();
+    files = listCorpusFiles(DEFAULT_CORPUS_DIR);
   } catch (err) {
     throw new Error(`cannot read the project corpus at ${DEFAULT_CORPUS_DIR}: ${(err as Error).message}`);
   }
