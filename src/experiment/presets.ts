@@ -12,6 +12,6 @@ export function presetNames(): string[] {
 
 export function loadPreset(name: string): ExperimentSpec {
   const names = presetNames();
-  if (!names.includes(name)) throw new SpecError(`unknown preset '${name}' (presets: ${names.join(', ')})`);
+  if (!names.includes(name)) throw new SpecError(`unknown preset '${name}' (presets: ${names.join(', ')})`, { code: 'unknown_preset' });
   return loadExperimentSpec(join(PRESET_DIR, `${name}.yaml`));
 }

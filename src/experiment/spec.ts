@@ -2,9 +2,9 @@
  * The experiment spec: configurations (routed or single deployments) × a load plan. Validated with zod;
  * every error names the key at fault.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ExpertRouterError } from '../common/errors.js';
+import { loadYaml, validate, type ConfigErrorCode, type YamlErrorFactory } from '../config/load.js';
 
 const profileId = z.string().regex(/^[a-z0-9.-]+:[a-z0-9.-]+:[a-z0-9]+:tp\d+(:[a-z0-9-]+)?$/, 'expected GPU:MODEL:FORMAT:tpN[:ENGINE], e.g. h100-80gb:llama-3-8b:bf16:tp1');
 
@@ -110,41 +110,25 @@ export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 export type ConfigSpec = ExperimentSpec['configs'][number];
 export type RouterConfigSpec = Extract<ConfigSpec, { kind: 'router' }>;
 export type SingleConfigSpec = Extract<ConfigSpec, { kind: 'single' }>;
-export type LoadSpec = ExperimentSpec['load'];
+/** The spec's load plan (levels, duration, prompts, SLOs); the harness's LoadSpec is one level's load model. */
+export type LoadPlan = ExperimentSpec['load'];
 
-export class SpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpecError';
+export type SpecErrorCode = ConfigErrorCode | 'unknown_preset';
+
+/** A spec that cannot be run; the message names the file (or preset) and the key at fault. */
+export class SpecError extends ExpertRouterError<SpecErrorCode> {
+  constructor(message: string, options: { code?: SpecErrorCode; cause?: unknown } = {}) {
+    super(options.code ?? 'config_invalid', message, options);
   }
 }
+
+const specError: YamlErrorFactory = (code, message, cause) => new SpecError(message, { code, cause });
 
 /** Validates a parsed spec; the error lists every problem with its key path. */
 export function parseExperimentSpec(value: unknown, source = 'spec'): ExperimentSpec {
-  const result = experimentSpecSchema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.reduce<string>(
-      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-      '',
-    );
-    return `  ${path || '(top level)'}: ${issue.message}`;
-  });
-  throw new SpecError(`${source}: invalid experiment spec:\n${problems.join('\n')}`);
+  return validate(experimentSpecSchema, value, source, { error: specError });
 }
 
 export function loadExperimentSpec(path: string): ExperimentSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new SpecError(`cannot read experiment spec ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (err) {
-    throw new SpecError(`${path}: not valid YAML: ${(err as Error).message}`);
-  }
-  return parseExperimentSpec(value, path);
+  return loadYaml(experimentSpecSchema, path, { what: 'experiment spec', error: specError });
 }

@@ -6,7 +6,7 @@
 import { createRng, subSeed, type InfraSeries, type RequestRecord } from '../harness/index.js';
 
 import { VirtualClock, createEngine, type SimEngine } from '../sim/index.js';
-import type { LoadSpec } from './spec.js';
+import type { LoadPlan } from './spec.js';
 import type { PlannedExpert } from './plan.js';
 
 /** A prompt with what routing decided for it, computed once per prompt set. */
@@ -19,7 +19,7 @@ export interface RoutedPrompt {
 
 export interface VirtualLevelOptions {
   users: number;
-  load: LoadSpec;
+  load: LoadPlan;
   seed: number;
   level: number;
   /** Where this level starts on the experiment's continuous infrastructure timeline. */

@@ -3,7 +3,7 @@ import { summarizeLevel, type InfraSeries, type LevelSummary } from '../harness/
 import { renderLlama3 } from '../protocol/index.js';
 import { countPromptTokens } from '../sim/index.js';
 import { expertIndexFor, type PlannedConfig } from './plan.js';
-import type { LoadSpec } from './spec.js';
+import type { LoadPlan } from './spec.js';
 import { runVirtualLevel, type RoutedPrompt } from './virtual-runner.js';
 
 export interface VirtualConfigRun {
@@ -34,7 +34,7 @@ export interface VirtualRunHooks {
 export function runVirtualConfig(
   plan: PlannedConfig,
   prompts: readonly RoutedPrompt[],
-  load: LoadSpec,
+  load: LoadPlan,
   seed: number,
   hooks: VirtualRunHooks = {},
 ): VirtualConfigRun {

@@ -2,9 +2,8 @@
  * The calibration table (data/calibration.yaml): published measurements, each with its source, and
  * the virtual-time runs that reproduce each row's workload on the simulator.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadYaml, type YamlErrorFactory } from '../config/load.js';
 import { VirtualClock } from './clock.js';
 import { createEngine, type EngineOptions } from './engine.js';
 import { SimError } from './errors.js';
@@ -75,30 +74,36 @@ export type CalibrationRow = z.infer<typeof rowSchema>;
 export type Workload = z.infer<typeof workloadSchema>;
 export type Metric = CalibrationRow['metric'];
 
-export function loadCalibrationTable(url: URL = TABLE_URL): CalibrationRow[] {
-  const doc = parseYaml(readFileSync(url, 'utf8')) as { clients?: Record<string, Record<string, unknown>>; rows?: unknown };
-  const parsed = z.array(rowSchema).min(1).safeParse(Array.isArray(doc?.rows) ? doc.rows.map((row, i) => withClient(row, i, doc.clients ?? {})) : doc?.rows);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SimError('bad_config', `data/calibration.yaml: rows.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
-}
-
 /**
  * A closed workload names its client (`client: llmperf-2024`) instead of repeating its parameters:
  * they come from the table's `clients` section, and a row cannot set them itself, so every row of
  * one client shares one set.
  */
-function withClient(row: unknown, index: number, clients: Record<string, Record<string, unknown>>): unknown {
-  const workload = (row as { workload?: Record<string, unknown> } | null)?.workload;
-  if (typeof workload?.client !== 'string') return row;
-  const { client: name, ...own } = workload;
-  const client = clients[name];
-  if (!client) throw new SimError('bad_config', `data/calibration.yaml: rows.${index}.workload.client: no client '${name}' in clients`);
-  const repeated = Object.keys(own).find((k) => k in client);
-  if (repeated) throw new SimError('bad_config', `data/calibration.yaml: rows.${index}.workload.${repeated}: set by client '${name}', not per row`);
-  return { ...(row as object), workload: { ...own, ...client } };
+function withClients(doc: unknown, ctx: z.RefinementCtx): unknown {
+  const { clients = {}, rows } = (doc ?? {}) as { clients?: Record<string, Record<string, unknown>>; rows?: unknown };
+  if (!Array.isArray(rows)) return doc;
+  const merged = rows.map((row: unknown, index) => {
+    const workload = (row as { workload?: Record<string, unknown> } | null)?.workload;
+    if (typeof workload?.client !== 'string') return row;
+    const { client: name, ...own } = workload;
+    const client = clients[name];
+    if (!client) {
+      ctx.addIssue({ code: 'custom', path: ['rows', index, 'workload', 'client'], message: `no client '${name}' in clients` });
+      return row;
+    }
+    const repeated = Object.keys(own).find((k) => k in client);
+    if (repeated) ctx.addIssue({ code: 'custom', path: ['rows', index, 'workload', repeated], message: `set by client '${name}', not per row` });
+    return { ...(row as object), workload: { ...own, ...client } };
+  });
+  return { ...(doc as object), rows: merged };
+}
+
+const tableSchema = z.preprocess(withClients, z.object({ rows: z.array(rowSchema).min(1) }));
+
+const tableError: YamlErrorFactory = (_code, message, cause) => new SimError('bad_config', message, { cause });
+
+export function loadCalibrationTable(url: URL = TABLE_URL): CalibrationRow[] {
+  return loadYaml(tableSchema, url, { what: 'calibration table', error: tableError }).rows;
 }
 
 export function rowProfileId(row: CalibrationRow): string {

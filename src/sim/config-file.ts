@@ -3,13 +3,14 @@
  *
  *   servers:
  *     - { profile: h100-80gb:llama-3-8b:fp8:tp1, port: 8001, model_name: expert-code }
- *     - { profile: h100-80gb:llama-3-70b:fp8:tp2:trtllm, port: 8002, faults: { errorRate: 0.01 } }
+ *     - { profile: h100-80gb:llama-3-70b:fp8:tp2:trtllm, port: 8002, faults: { error_rate: 0.01 } }
+ *
+ * Keys are snake_case, the faults' too (error_rate, stall_ms, ...: FaultSettings' fields).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadYaml, parseYaml, type YamlErrorFactory } from '../config/load.js';
 import { SimError } from './errors.js';
-import { faultSettingsSchema } from './faults.js';
+import { faultSettingsSchema, type FaultSettings } from './faults.js';
 import { outputLengthSchema } from './output-length.js';
 import { startSimServer, type SimServer, type SimServerOptions } from './server.js';
 
@@ -22,24 +23,36 @@ const serverSchema = z.strictObject({
   max_num_seqs: z.number().int().positive().optional(),
   max_num_batched_tokens: z.number().int().positive().optional(),
   output_length: outputLengthSchema.optional(),
-  faults: faultSettingsSchema.partial().optional(),
+  faults: snakeCaseFaults().optional(),
 });
 
 const fileSchema = z.strictObject({ servers: z.array(serverSchema).min(1, 'servers must list at least one server') });
 
+/** The fault settings as the file writes them: every field of FaultSettings in snake_case, each optional. */
+function snakeCaseFaults(): z.ZodType<Partial<FaultSettings>> {
+  const fields = Object.keys(faultSettingsSchema.shape) as (keyof FaultSettings)[];
+  const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const shape = Object.fromEntries(fields.map((f) => [snake(f), faultSettingsSchema.shape[f].optional()]));
+  return z.strictObject(shape).transform((written) => {
+    const settings: Partial<FaultSettings> = {};
+    for (const f of fields) {
+      const value = written[snake(f)];
+      if (value !== undefined) settings[f] = value;
+    }
+    return settings;
+  });
+}
+
+const simConfigError: YamlErrorFactory = (_code, message, cause) => new SimError('bad_config', message, { cause });
+
+type SimConfigFile = z.output<typeof fileSchema>;
+
 export function parseSimConfig(text: string, origin = 'config'): SimServerOptions[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new SimError('bad_config', `${origin}: not valid YAML: ${(err as Error).message}`);
-  }
-  const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SimError('bad_config', `${origin}: ${issue.path.join('.') || 'file'}: ${issue.message}`);
-  }
-  return parsed.data.servers.map((s) => ({
+  return toServerOptions(parseYaml(fileSchema, text, origin, { error: simConfigError }));
+}
+
+function toServerOptions(file: SimConfigFile): SimServerOptions[] {
+  return file.servers.map((s) => ({
     profile: s.profile,
     host: s.host,
     port: s.port,
@@ -53,13 +66,7 @@ export function parseSimConfig(text: string, origin = 'config'): SimServerOption
 }
 
 export function loadSimConfig(path: string): SimServerOptions[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new SimError('bad_config', `cannot read ${path}: ${(err as Error).message}`);
-  }
-  return parseSimConfig(text, path);
+  return toServerOptions(loadYaml(fileSchema, path, { what: 'simulator config', error: simConfigError }));
 }
 
 /** Starts every server; if one fails, closes those already started and rethrows. */

@@ -2,9 +2,8 @@
  * Hardware, model, format and engine profiles (data/profiles/*.yaml) and their combination into a
  * Deployment: the id `gpu:model:format:tpN[:engine]`, validated, with its memory budget and KV capacity.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadYaml } from '../config/load.js';
 import { SimError } from './errors.js';
 
 const PROFILE_DIR = new URL('../../data/profiles/', import.meta.url);
@@ -76,13 +75,12 @@ export interface ProfileCatalog {
 }
 
 function loadSection<T>(file: string, key: string, schema: z.ZodType<T>): Record<string, T> {
-  const doc = parseYaml(readFileSync(new URL(file, PROFILE_DIR), 'utf8')) as Record<string, unknown>;
-  const parsed = z.record(z.string().regex(/^[a-z0-9.-]+$/), schema).safeParse(doc?.[key]);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SimError('bad_profile', `data/profiles/${file}: ${key}.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
+  const section = z.object({ [key]: z.record(z.string().regex(/^[a-z0-9.-]+$/), schema) });
+  const doc = loadYaml(section, new URL(file, PROFILE_DIR), {
+    what: 'profiles',
+    error: (_code, message, cause) => new SimError('bad_profile', message, { cause }),
+  });
+  return doc[key] as Record<string, T>;
 }
 
 let catalog: ProfileCatalog | undefined;

@@ -64,7 +64,7 @@ describe('gateway config', () => {
     expect(errorOf(() => loadGatewayConfig(join(dir, 'missing.yaml')))).toMatch(/cannot read config .*missing\.yaml/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'experts: [\n');
-    expect(errorOf(() => loadGatewayConfig(bad))).toMatch(/bad\.yaml is not valid YAML/);
+    expect(errorOf(() => loadGatewayConfig(bad))).toMatch(/bad\.yaml: not valid YAML/);
   });
 
   it('refuses at start a match that names no cluster of the classifier', async () => {

@@ -8,7 +8,7 @@ describe('multi-server config file', () => {
   it('starts several engines on several ports in one process', async () => {
     const options = parseSimConfig(`
 servers:
-  - { profile: h100-80gb:llama-3.2-1b:bf16:tp1, port: 0, model_name: small, faults: { errorRate: 0 } }
+  - { profile: h100-80gb:llama-3.2-1b:bf16:tp1, port: 0, model_name: small, faults: { error_rate: 0 } }
   - { profile: h100-80gb:llama-3.2-3b:fp8:tp1:trtllm, port: 0, model_name: medium, output_length: { kind: fixed, tokens: 3 } }
 `);
     const servers = await startSimServers(options);
@@ -25,8 +25,8 @@ servers:
   it.each([
     ['servers: []', /servers must list at least one server/],
     ['servers: [{ profile: x, colour: red }]', /colour/],
-    ['servers: [{ profile: x, port: 70000 }]', /servers\.0\.port/],
-    ['servers: [{ profile: x, faults: { errorRate: 3 } }]', /errorRate/],
+    ['servers: [{ profile: x, port: 70000 }]', /servers\[0\]\.port/],
+    ['servers: [{ profile: x, faults: { error_rate: 3 } }]', /error_rate/],
     ['servers: [ {', /not valid YAML/],
   ])('rejects %s', (text, message) => {
     expect(() => parseSimConfig(text)).toThrow(message);
