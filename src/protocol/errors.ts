@@ -5,6 +5,9 @@
 
 export type ErrorType =
   | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'rate_limit_error'
   | 'not_found_error'
   | 'server_error'
   | 'upstream_error'
@@ -18,12 +21,16 @@ export const ERROR_CODES = {
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  unauthorized: { status: 401, type: 'authentication_error' },
+  permission_denied: { status: 403, type: 'permission_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
   not_found: { status: 404, type: 'not_found_error' },
   model_not_found: { status: 404, type: 'not_found_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   overloaded: { status: 429, type: 'overloaded_error' },
   no_healthy_replica: { status: 503, type: 'upstream_error' },
   not_ready: { status: 503, type: 'server_error' },
+  shutting_down: { status: 503, type: 'server_error' },
   upstream_error: { status: 502, type: 'upstream_error' },
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   upstream_bad_response: { status: 502, type: 'upstream_error' },
@@ -45,14 +52,17 @@ export class ApiError extends Error {
   readonly type: ErrorType;
   /** The request field at fault, when one is. */
   readonly param: string | null;
+  /** Seconds after which the client may try again, sent as Retry-After. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; cause?: unknown; retryAfterS?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'ApiError';
     this.code = code;
     this.status = options.status ?? ERROR_CODES[code].status;
     this.type = ERROR_CODES[code].type;
     this.param = options.param ?? null;
+    this.retryAfterS = options.retryAfterS;
   }
 
   toBody(): OpenAIErrorBody {
