@@ -12,7 +12,7 @@ import { loadYaml, parseYaml, type YamlErrorFactory } from '../config/load.js';
 import { SimError } from './errors.js';
 import { faultSettingsSchema, type FaultSettings } from './faults.js';
 import { outputLengthSchema } from './output-length.js';
-import { startSimServer, type SimServer, type SimServerOptions } from './server.js';
+import { startSimServer, type SimServer, type SimServerOptions } from './http/server.js';
 
 const serverSchema = z.strictObject({
   profile: z.string().min(1),
