@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, type: 'not_found_error' },
   model_not_found: { status: 404, type: 'not_found_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  invalid_config: { status: 400, type: 'invalid_request_error' },
   overloaded: { status: 429, type: 'overloaded_error' },
   no_healthy_replica: { status: 503, type: 'upstream_error' },
   not_ready: { status: 503, type: 'server_error' },
