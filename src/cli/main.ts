@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { runCli } from './run.js';
 import { registerTrain } from './commands/train.js';
+import { registerTrainHead } from './commands/train-head.js';
 import { registerRoute } from './commands/route.js';
 import { registerEval } from './commands/eval.js';
 import { registerServe } from './commands/serve.js';
@@ -20,7 +21,7 @@ const program = new Command('expert-router')
   .version(pkg.version)
   .showHelpAfterError('(add --help for usage)');
 
-for (const register of [registerTrain, registerRoute, registerEval, registerServe, registerSim, registerBench, registerReport, registerExperiment, registerDemo]) {
+for (const register of [registerTrain, registerTrainHead, registerRoute, registerEval, registerServe, registerSim, registerBench, registerReport, registerExperiment, registerDemo]) {
   register(program);
 }
 

@@ -1,0 +1,11 @@
+export type { CascadeDecision, DecisionReason, DecisionTier, EmbeddingProvider } from './types.js';
+export { EmbeddingError, type EmbeddingErrorCode } from './errors.js';
+export { UseLiteProvider, USE_LITE_NAME, USE_LITE_MODEL, USE_LITE_DIMENSION, type UseLiteOptions } from './use-lite-provider.js';
+export { RemoteEmbeddingProvider, EMBEDDINGS_PATH, type RemoteEmbeddingOptions } from './remote-provider.js';
+export { EmbeddingHead, trainHead, type HeadMetadata, type HeadParts, type TrainHeadOptions } from './head.js';
+export { loadHead, saveHead, parseHead, serializeHead, HEAD_FORMAT, HEAD_VERSION } from './head-artifact.js';
+export { LabelJoin } from './combine.js';
+export { EmbeddingCascade, type CascadeOptions, type CascadeCounts } from './cascade.js';
+export { embedTexts, type EmbedTextsOptions } from './embed-texts.js';
+export { buildHead, DEFAULT_MAX_CHARS, type BuildHeadOptions } from './build-head.js';
+export { createEmbeddingCascade, createProvider, EMBEDDING_DEFAULTS, USE_LITE_HEAD_PATH, type EmbeddingTierConfig } from './create.js';
