@@ -1,4 +1,5 @@
 /** Classifier failures, each with a stable code; the message names the file (and line) at fault. */
+import { ExpertRouterError } from '../common/errors.js';
 
 export type ClassifierErrorCode =
   | 'file_unreadable'
@@ -12,9 +13,4 @@ export type ClassifierErrorCode =
   | 'model_foreign'
   | 'model_version';
 
-export class ClassifierError extends Error {
-  constructor(readonly code: ClassifierErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'ClassifierError';
-  }
-}
+export class ClassifierError extends ExpertRouterError<ClassifierErrorCode> {}

@@ -1,11 +1,13 @@
 /** Runs a commander program so that every failure ends with a clear message and exit code, never a stack trace. */
 import { CommanderError, type Command } from 'commander';
+import { ExpertRouterError } from '../common/errors.js';
 
-/** A failure the user can fix: printed as "error: message", exit code 1 (2 for usage errors). */
-export class CliError extends Error {
+export type CliErrorCode = 'invalid_argument' | 'command_failed';
+
+/** A failure the user can fix: printed as "error: message", exit code 1 (2, invalid_argument, for usage errors). */
+export class CliError extends ExpertRouterError<CliErrorCode> {
   constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CliError';
+    super(exitCode === 2 ? 'invalid_argument' : 'command_failed', message);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Open-loop arrival processes and closed-loop think times, drawn from a seeded generator. */
 import type { Rng } from '../common/rng.js';
 import type { ThinkTime } from './types.js';
+import { HarnessError } from './errors.js';
 
 export type ArrivalKind = 'constant' | 'poisson';
 
@@ -25,7 +26,7 @@ export function arrivalTimes(kind: ArrivalKind, ratePerS: number, rng: Rng, limi
     if (limit.count !== undefined && out.length >= limit.count) return out;
     const t = next();
     if (limit.untilMs !== undefined && t >= limit.untilMs) return out;
-    if (limit.count === undefined && limit.untilMs === undefined) throw new Error('arrivalTimes needs a count or an end');
+    if (limit.count === undefined && limit.untilMs === undefined) throw new HarnessError('invalid_option', 'arrivalTimes needs a count or an end');
     out.push(t);
   }
 }

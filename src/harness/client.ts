@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseParser } from '../protocol/index.js';
+import { ExpertRouterError } from '../common/errors.js';
 import type { ProtocolAdapter, RequestSettings } from './protocols.js';
 import { round3 } from './stats.js';
 import type { ErrorKind, Prompt, RequestRecord } from './types.js';
@@ -32,17 +33,13 @@ export interface SendSpec {
 }
 
 /** A failure found by the client itself (a bad stream), carried through undici's abort as the reason. */
-class StreamFault extends Error {
-  constructor(readonly kind: ErrorKind, message: string) {
-    super(message);
-  }
-}
+class StreamFault extends ExpertRouterError<ErrorKind> {}
 
 const MAX_ERROR_BODY = 4096;
 
 /** Maps a transport error to its kind; `answered` says whether response headers had arrived. */
 export function classifyError(err: unknown, answered: boolean): { kind: ErrorKind; message: string } {
-  if (err instanceof StreamFault) return { kind: err.kind, message: err.message };
+  if (err instanceof StreamFault) return { kind: err.code, message: err.message };
   const e = err as { code?: string; message?: string; errors?: unknown[] };
   // Happy-eyeballs connects fail with an AggregateError holding one error per address.
   const code = e.code ?? (Array.isArray(e.errors) ? (e.errors[0] as { code?: string } | undefined)?.code : undefined);
@@ -123,7 +120,7 @@ export function sendRequest(spec: SendSpec): Promise<RequestRecord> {
     const cancel = (): void => {
       const reason = new StreamFault('cancelled', 'cancelled at the end of the level');
       if (controller) controller.abort(reason);
-      else finish(reason.kind, reason.message);
+      else finish(reason.code, reason.message);
     };
 
     const finish = (kind?: ErrorKind, message?: string): void => {

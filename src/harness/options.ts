@@ -3,6 +3,7 @@ import type { LevelSummary } from './metrics.js';
 import type { PromptSet } from './prompts.js';
 import type { InfraSeries } from './scrape.js';
 import type { LoadSpec, Prompt, Protocol, RequestRecord, Slo } from './types.js';
+import { HarnessError } from './errors.js';
 
 export interface BenchOptions {
   /** Base URL of the endpoint (the gateway, the simulator, vLLM, Triton); a trailing /v1 is ignored. */
@@ -98,9 +99,9 @@ export function splitTarget(target: string): { origin: string; basePath: string 
   try {
     url = new URL(target);
   } catch {
-    throw new Error(`target '${target}' is not a URL (example: http://127.0.0.1:8000)`);
+    throw new HarnessError('invalid_option', `target '${target}' is not a URL (example: http://127.0.0.1:8000)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`target '${target}' must be http:// or https://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HarnessError('invalid_option', `target '${target}' must be http:// or https://`);
   const basePath = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
   return { origin: url.origin, basePath };
 }

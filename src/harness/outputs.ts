@@ -7,6 +7,7 @@ import type { LevelSummary } from './metrics.js';
 import { renderComparisonReport, type ReportSeries } from './report/render.js';
 import type { BenchResult } from './options.js';
 import { SUMMARY_SCHEMA_ID, SUMMARY_VERSION, benchSummarySchema, type BenchSummary } from './summary-schema.js';
+import { HarnessError } from './errors.js';
 
 export function toSummary(result: BenchResult): BenchSummary {
   return {
@@ -91,18 +92,18 @@ export async function readRunSummary(dir: string): Promise<BenchSummary> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (is ${dir} a bench output directory?)`);
+    throw new HarnessError('input_unreadable', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (is ${dir} a bench output directory?)`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`${file} is not valid JSON`);
+    throw new HarnessError('input_invalid', `${file} is not valid JSON`);
   }
   const parsed = benchSummarySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file} is not a bench summary (v${SUMMARY_VERSION}): '${issue.path.join('.')}' ${issue.message}`);
+    throw new HarnessError('input_invalid', `${file} is not a bench summary (v${SUMMARY_VERSION}): '${issue.path.join('.')}' ${issue.message}`);
   }
   return parsed.data;
 }

@@ -9,6 +9,7 @@ import { parseJsonl } from '../common/jsonl.js';
 import { createRng, type Rng } from '../common/rng.js';
 import type { LengthSpec } from './parse.js';
 import type { Prompt } from './types.js';
+import { HarnessError } from './errors.js';
 
 export type PromptSpec =
   | { kind: 'corpus' }
@@ -49,9 +50,9 @@ async function corpusPrompts(): Promise<PromptSet> {
   try {
     files = listCorpusFiles(DEFAULT_CORPUS_DIR);
   } catch (err) {
-    throw new Error(`cannot read the project corpus at ${DEFAULT_CORPUS_DIR}: ${(err as Error).message}`);
+    throw new HarnessError('input_unreadable', `cannot read the project corpus at ${DEFAULT_CORPUS_DIR}: ${(err as Error).message}`);
   }
-  if (files.length === 0) throw new Error(`the project corpus at ${DEFAULT_CORPUS_DIR} holds no .jsonl file; pass --dataset FILE or --input-tokens N`);
+  if (files.length === 0) throw new HarnessError('input_invalid', `the project corpus at ${DEFAULT_CORPUS_DIR} holds no .jsonl file; pass --dataset FILE or --input-tokens N`);
   const prompts: Prompt[] = [];
   for (const f of files) prompts.push(...(await readJsonl(join(DEFAULT_CORPUS_DIR, f))));
   return { source: `corpus (${files.join(', ')})`, prompts };
@@ -62,17 +63,17 @@ async function readJsonl(file: string, field?: string): Promise<Prompt[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read dataset ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new HarnessError('input_unreadable', `cannot read dataset ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const prompts: Prompt[] = [];
   for (const { line, value } of parseJsonl(text, (n) => new Error(`${basename(file)} line ${n}: not valid JSON`))) {
     const prompt = promptOf(value, field);
     if (prompt === undefined) {
-      throw new Error(`${basename(file)} line ${line}: no prompt field (${field ? `'${field}'` : FIELDS.join(', ')}) holding text`);
+      throw new HarnessError('input_invalid', `${basename(file)} line ${line}: no prompt field (${field ? `'${field}'` : FIELDS.join(', ')}) holding text`);
     }
     prompts.push({ text: prompt });
   }
-  if (prompts.length === 0) throw new Error(`dataset ${file} holds no prompt`);
+  if (prompts.length === 0) throw new HarnessError('input_invalid', `dataset ${file} holds no prompt`);
   return prompts;
 }
 

@@ -12,6 +12,7 @@ import { protocolAdapter } from './protocols.js';
 import { createRng, shuffle, subSeed } from '../common/rng.js';
 import { Scraper } from './scrape.js';
 import type { RequestRecord } from './types.js';
+import { HarnessError } from './errors.js';
 
 async function resolveModel(options: BenchOptions, origin: string, basePath: string, warnings: string[]): Promise<string> {
   if (options.model) return options.model;
@@ -29,9 +30,9 @@ async function resolveModel(options: BenchOptions, origin: string, basePath: str
 }
 
 export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchResult> {
-  if (options.prompts.prompts.length === 0) throw new Error('no prompts to send');
+  if (options.prompts.prompts.length === 0) throw new HarnessError('invalid_option', 'no prompts to send');
   const levelsList = options.load.mode === 'closed' ? options.load.users : options.load.rates;
-  if (levelsList.length === 0) throw new Error('no load level given');
+  if (levelsList.length === 0) throw new HarnessError('invalid_option', 'no load level given');
   const { origin, basePath } = splitTarget(options.target);
   const seed = options.seed ?? 1;
   const warnings: string[] = [];

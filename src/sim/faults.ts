@@ -3,6 +3,7 @@
  * (POST /admin/faults). Each fault is drawn per request from the server's seeded generator.
  */
 import { z } from 'zod';
+import { ExpertRouterError } from '../common/errors.js';
 
 export const faultSettingsSchema = z.strictObject({
   /** Fraction of requests answered 500 (injected_fault) before any token. */
@@ -39,9 +40,9 @@ export function parseFaultUpdate(value: unknown): Partial<FaultSettings> {
   throw new FaultUpdateError(`invalid fault setting${field ? ` '${field}'` : ''}: ${issue.message}`, field || null);
 }
 
-export class FaultUpdateError extends Error {
+/** A fault update the server refuses; `field` names the setting at fault. */
+export class FaultUpdateError extends ExpertRouterError<'invalid_fault_setting'> {
   constructor(message: string, readonly field: string | null) {
-    super(message);
-    this.name = 'FaultUpdateError';
+    super('invalid_fault_setting', message);
   }
 }
