@@ -25,6 +25,7 @@ export function postCollect(upstream: UpstreamTransport, request: TransportReque
   return new Promise<PostedAnswer>((resolve, reject) => {
     let status = 0;
     let size = 0;
+    let tooLarge: AnswerTooLarge | undefined;
     const chunks: Buffer[] = [];
     const onAbort = (): void => control.abort(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
     const control = upstream.request(request, {
@@ -33,8 +34,11 @@ export function postCollect(upstream: UpstreamTransport, request: TransportReque
       },
       onData(data) {
         size += data.length;
-        if (size > maxBytes) control.abort(new AnswerTooLarge(`answer larger than ${maxBytes} bytes`));
-        else chunks.push(data);
+        if (size <= maxBytes) chunks.push(data);
+        else if (!tooLarge) {
+          tooLarge = new AnswerTooLarge(`answer larger than ${maxBytes} bytes`);
+          control.abort(tooLarge);
+        }
       },
       onEnd() {
         signal?.removeEventListener('abort', onAbort);
@@ -42,7 +46,7 @@ export function postCollect(upstream: UpstreamTransport, request: TransportReque
       },
       onError(err) {
         signal?.removeEventListener('abort', onAbort);
-        reject(signal?.aborted ? (signal.reason as Error) : err);
+        reject(signal?.aborted ? (signal.reason as Error) : (tooLarge ?? err));
       },
     });
     signal?.addEventListener('abort', onAbort, { once: true });
