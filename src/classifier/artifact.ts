@@ -14,9 +14,10 @@ export const ARTIFACT_FORMAT = 'expert-router/classifier';
 /**
  * 2: centroids stored as bytes with a step per row (version 1 held them as float32). 3: feature settings hold
  * the text budget (textBudget, ngramBudget); older models read whole prompts and would predict differently.
- * 4: metadata holds the fitted softmax temperature behind each prediction's confidence.
+ * 4: metadata holds the fitted softmax temperature behind each prediction's confidence. 5: linear models
+ * (metadata kind, signed weights around byte 128, a bias per cluster); `centroids` became `weights`.
  */
-export const ARTIFACT_VERSION = 4;
+export const ARTIFACT_VERSION = 5;
 
 type TypedArray = Int32Array | Float32Array | Uint8Array;
 const DTYPES = { int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;
@@ -34,11 +35,11 @@ interface Artifact {
   metadata: ModelMetadata;
   clusterLabels: string[];
   idfUnseen: number;
-  arrays: { features: EncodedArray; idf: EncodedArray; steps: EncodedArray; centroids: EncodedArray };
+  arrays: { features: EncodedArray; idf: EncodedArray; steps: EncodedArray; weights: EncodedArray; bias: EncodedArray };
   sha256: string;
 }
 
-const ARRAY_KEYS = ['features', 'idf', 'steps', 'centroids'] as const;
+const ARRAY_KEYS = ['features', 'idf', 'steps', 'weights', 'bias'] as const;
 
 function encode(array: TypedArray): EncodedArray {
   const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
@@ -54,7 +55,7 @@ function digest(arrays: Artifact['arrays']): string {
 
 export function serializeModel(model: ClassifierModel): string {
   const p = model.parts;
-  const arrays = { features: encode(p.features), idf: encode(p.idf), steps: encode(p.centroids.steps), centroids: encode(p.centroids.values) };
+  const arrays = { features: encode(p.features), idf: encode(p.idf), steps: encode(p.weights.steps), weights: encode(p.weights.values), bias: encode(p.bias) };
   const artifact: Artifact = {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,
@@ -126,10 +127,14 @@ export function parseModel(text: string, name: string): ClassifierModel {
   const featureRows = decode(arrays.features, 'int32', corrupt, 'features');
   const idf = decode(arrays.idf, 'float32', corrupt, 'idf');
   const steps = decode(arrays.steps, 'float32', corrupt, 'steps');
-  const centroids = decode(arrays.centroids, 'uint8', corrupt, 'centroids');
+  const weights = decode(arrays.weights, 'uint8', corrupt, 'weights');
+  const bias = decode(arrays.bias, 'float32', corrupt, 'bias');
   if (idf.length !== featureRows.length) throw corrupt(`idf has ${idf.length} entries for ${featureRows.length} features`);
   if (steps.length !== featureRows.length) throw corrupt(`steps has ${steps.length} entries for ${featureRows.length} features`);
-  if (centroids.length !== featureRows.length * k) throw corrupt(`centroids have ${centroids.length} values, expected ${featureRows.length} x ${k}`);
+  if (weights.length !== featureRows.length * k) throw corrupt(`weights have ${weights.length} values, expected ${featureRows.length} x ${k}`);
+  if (bias.length !== k) throw corrupt(`bias has ${bias.length} entries for ${k} clusters`);
+  if (m.kind !== 'linear' && m.kind !== 'centroid') throw corrupt(`metadata kind must be 'linear' or 'centroid', got ${String(m.kind)}`);
+  if (!bias.every(Number.isFinite)) throw corrupt('bias holds a value that is not a finite number');
   const taken = new Uint8Array(features.dim);
   for (let i = 0; i < featureRows.length; i++) {
     const f = featureRows[i];
@@ -139,7 +144,7 @@ export function parseModel(text: string, name: string): ClassifierModel {
   if (m.k !== k) throw corrupt(`metadata k (${String(m.k)}) does not match ${k} cluster labels`);
   if (typeof m.temperature !== 'number' || !(m.temperature > 0 && m.temperature < Infinity)) throw corrupt('metadata temperature must be a positive number');
   for (let i = 0; i < steps.length; i++) if (!(steps[i] >= 0 && steps[i] < Infinity)) throw corrupt(`steps[${i}] is not a finite non-negative number`);
-  return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows, idf, idfUnseen: a.idfUnseen, centroids: { values: centroids, steps } });
+  return new ClassifierModel({ metadata: m, clusterLabels: labels, features: featureRows, idf, idfUnseen: a.idfUnseen, weights: { values: weights, steps }, bias });
 }
 
 function decode<D extends Dtype>(e: EncodedArray, dtype: D, corrupt: (what: string) => Error, key: string): InstanceType<(typeof DTYPES)[D]> {

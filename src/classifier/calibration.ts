@@ -15,9 +15,12 @@ export interface ScoredExamples {
   clusterLabel: Int32Array;
 }
 
-/** Search range of the inverse temperature: a softmax from nearly flat to nearly arg-max. */
+/**
+ * Search range of the inverse temperature: from nearly flat to sharp enough for cosines that differ by
+ * hundredths. Bounded above so that held-out data the model separates perfectly cannot drive it to infinity.
+ */
 const MIN_LOG_BETA = Math.log(1e-2);
-const MAX_LOG_BETA = Math.log(1e5);
+const MAX_LOG_BETA = Math.log(1e3);
 const GOLDEN_STEPS = 80;
 
 /** Mean negative log-likelihood of the true labels under softmax(beta * scores), clusters summed per label. */

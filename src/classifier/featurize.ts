@@ -1,6 +1,9 @@
 /**
  * Text -> hashed feature counts. Normalisation (NFKC, lower case, digits folded to 0, whitespace runs
- * collapsed), word unigrams (and bigrams), character n-grams, all hashed into a fixed space.
+ * collapsed), word unigrams (and bigrams), character n-grams, and for scripts written without spaces (Chinese,
+ * Japanese, Korean Hangul, Thai, Lao, Khmer, Myanmar) character unigrams and bigrams in place of words, all
+ * hashed into a fixed space. Scripts with spaces (Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, ...)
+ * form words like English; their combining marks stay inside the word.
  * The hot path allocates nothing for ASCII text: it walks char codes and hashes incrementally.
  */
 import { ClassifierError } from './errors.js';
@@ -14,6 +17,12 @@ export interface FeatureSettings {
   /** Character n-gram lengths, inclusive (over the normalised text, spaces included); max 0 for none. */
   charNgramMin: number;
   charNgramMax: number;
+  /**
+   * Scripts without spaces: 0 reads a run of their characters as one word (a whole Chinese clause would be a
+   * single, never-seen feature); 1 makes each character a feature of its own; 2 adds each pair of adjacent
+   * characters (most Chinese and Japanese words are two characters long). Such characters always end a word.
+   */
+  spacelessNgrams: number;
   /** Map every digit to 0, so that numbers of the same shape share features. */
   foldDigits: boolean;
   /** Use 1 + ln(tf) instead of the raw count. */
@@ -41,6 +50,7 @@ export const DEFAULT_FEATURES: Readonly<FeatureSettings> = Object.freeze({
   wordNgrams: 2,
   charNgramMin: 4,
   charNgramMax: 4,
+  spacelessNgrams: 2,
   foldDigits: true,
   sublinearTf: true,
   idfPower: 2.5,
@@ -60,14 +70,25 @@ export const DEFAULT_FEATURES: Readonly<FeatureSettings> = Object.freeze({
  */
 export const UNSUPERVISED_FEATURES: Readonly<Partial<FeatureSettings>> = Object.freeze({ idfPower: 1.25 });
 
+/**
+ * Overrides for the linear model: it learns each feature's weight itself, so the IDF only scales features
+ * against each other before the penalty; a plain IDF scored best on the development set.
+ */
+export const LINEAR_FEATURES: Readonly<Partial<FeatureSettings>> = Object.freeze({ idfPower: 1 });
+
 const MAX_CHAR_NGRAM = 5;
 /** Largest textBudget: bounds the scratch buffers and the per-prompt cost. */
 const MAX_TEXT_BUDGET = 1 << 16;
 const CHAR_SEED = 0x2545f491;
+const SPACELESS_SEED = 0x4f1bbcdd;
 const BIGRAM_SEED = 0x68e31da4;
 const GOLDEN = 0x9e3779b1;
 
-/** ASCII character classes: 0 punctuation/symbol, 1 space, 2 word character (letter, digit, underscore). */
+/**
+ * Character classes: 0 punctuation/symbol, 1 space, 2 word character (letter, digit, underscore, and any
+ * other letter or mark of a script with spaces), 3 a character of a script written without spaces.
+ */
+const SPACELESS = 3;
 const ASCII_CLASS = new Uint8Array(128);
 /** ASCII lower-casing table. */
 const ASCII_LOWER = new Uint8Array(128);
@@ -78,10 +99,29 @@ for (let c = 0; c < 128; c++) {
   else if ((lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95) ASCII_CLASS[c] = 2;
 }
 
-/** Class of a non-ASCII code: Unicode spaces 1, general punctuation and surrogates 0, else a word character 2. */
+/** Unicode ranges of scripts written without spaces between words (class 3). */
+const SPACELESS_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x0e00, 0x0eff], // Thai, Lao
+  [0x1000, 0x109f], // Myanmar
+  [0x1780, 0x17ff], // Khmer
+  [0x3040, 0x30ff], // Hiragana, Katakana (with the prolonged sound mark)
+  [0x31f0, 0x31ff], // Katakana phonetic extensions
+  [0x3400, 0x4dbf], // CJK Unified Ideographs Extension A
+  [0x4e00, 0x9fff], // CJK Unified Ideographs
+  [0xac00, 0xd7af], // Hangul syllables
+  [0xf900, 0xfaff], // CJK compatibility ideographs
+];
+
+/**
+ * Class of a non-ASCII code: Unicode spaces 1; general and CJK punctuation, fullwidth punctuation and
+ * surrogates 0; a character of a spaceless script 3 (the iteration mark 々 too); else a word character 2.
+ */
 function wideClass(c: number): number {
   if (c === 0xa0 || c === 0x3000 || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200b)) return 1;
-  return (c >= 0x2000 && c <= 0x206f) || (c >= 0xd800 && c <= 0xdfff) ? 0 : 2;
+  if (c === 0x3005) return SPACELESS;
+  if ((c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) || (c >= 0xff01 && c <= 0xff0f) || (c >= 0xd800 && c <= 0xdfff)) return 0;
+  for (const [lo, hi] of SPACELESS_RANGES) if (c >= lo && c <= hi) return SPACELESS;
+  return 2;
 }
 
 /**
@@ -112,6 +152,9 @@ export function validateFeatureSettings(s: FeatureSettings): FeatureSettings {
     throw bad('dim', `must be a power of two between 256 and 16777216, got ${s.dim}`);
   }
   if (!Number.isInteger(s.wordNgrams) || s.wordNgrams < 0 || s.wordNgrams > 2) throw bad('wordNgrams', `must be 0, 1 or 2, got ${s.wordNgrams}`);
+  if (!Number.isInteger(s.spacelessNgrams) || s.spacelessNgrams < 0 || s.spacelessNgrams > 2) {
+    throw bad('spacelessNgrams', `must be 0, 1 or 2, got ${s.spacelessNgrams}`);
+  }
   if (!Number.isInteger(s.charNgramMax) || s.charNgramMax < 0 || s.charNgramMax > MAX_CHAR_NGRAM) {
     throw bad('charNgramMax', `must be an integer from 0 to ${MAX_CHAR_NGRAM}, got ${s.charNgramMax}`);
   }
@@ -133,6 +176,13 @@ export function validateFeatureSettings(s: FeatureSettings): FeatureSettings {
     throw bad('ngramBudget', `must be an integer from 1 to textBudget (${s.textBudget}), got ${s.ngramBudget}`);
   }
   return s;
+}
+
+/** A feature of a text with a readable name (see Featurizer.terms). */
+export interface FeatureTerm {
+  index: number;
+  kind: 'word' | 'word pair' | 'character' | 'character pair' | 'character n-gram';
+  term: string;
 }
 
 /** Bucket of a 32-bit hash: multiplicative hashing keeps the well-mixed high bits. */
@@ -205,7 +255,7 @@ export class Featurizer {
     const { wordNgrams, charNgramMin: cMin, charNgramMax: cMax, textBudget, ngramBudget } = this.settings;
     const len = Math.min(text.length, textBudget);
     const ngramLen = Math.min(len, ngramBudget);
-    const perChar = (cMax > 0 ? cMax - cMin + 1 : 0) + wordNgrams;
+    const perChar = (cMax > 0 ? cMax - cMin + 1 : 0) + Math.max(wordNgrams, this.settings.spacelessNgrams);
     if (this.touchedBuf.length < (len + 2) * perChar) this.touchedBuf = new Int32Array((len + 2) * perChar * 2);
     if (this.units.length < len + 1) this.growUnits(len + 1);
     // The first `len` code units, copied natively into a typed array (cheaper than charCodeAt per unit), plus
@@ -224,8 +274,9 @@ export class Featurizer {
 
   /**
    * Lower-cases and classifies each unit, rewriting it in place as its normalised character (any whitespace
-   * as a space), and emits the word unigrams (and bigrams ending by `pairEnd`) when words are on. Returns
-   * the emitted count.
+   * as a space), and emits the word unigrams (and bigrams ending by `pairEnd`) when words are on, and the
+   * unigrams (and adjacent pairs ending before `pairEnd`) of spaceless-script characters. Returns the
+   * emitted count.
    */
   private wordPass(len: number, normalized: boolean, pairEnd: number): number {
     const prime = FNV_PRIME;
@@ -233,10 +284,17 @@ export class Featurizer {
     const mix = GOLDEN;
     const bigramSeed = BIGRAM_SEED;
     const { units, asciiInfo: ascii, touchedBuf: touched, shift } = this;
-    const { wordNgrams, foldDigits } = this.settings;
+    const { wordNgrams, foldDigits, spacelessNgrams } = this.settings;
     const words = wordNgrams > 0;
     const bigrams = wordNgrams > 1;
+    const spacelessSeed = SPACELESS_SEED;
+    // With spacelessNgrams 0 such characters are word characters, as before the setting existed.
+    const spacelessClass = spacelessNgrams > 0 ? SPACELESS : 2;
+    const spacelessPairs = spacelessNgrams > 1;
     let e = 0;
+    // The previous unit's hash, when it was a spaceless character.
+    let prevSpaceless = 0;
+    let afterSpaceless = false;
     // FNV-1a over the current word; the previous word's hash for bigrams.
     let word = 0;
     let inWord = false;
@@ -253,6 +311,7 @@ export class Featurizer {
         const state = WIDE_STATE[c] || learnWide(c);
         if (state === 2 && !normalized) return -1;
         cls = WIDE_CLASS[c];
+        if (cls === SPACELESS) cls = spacelessClass;
         c = WIDE_LOWER[c];
         if (foldDigits && c >= 49 && c <= 57) c = 48;
       }
@@ -260,7 +319,10 @@ export class Featurizer {
       if (cls === 2) {
         word = Math.imul((inWord ? word : offset) ^ c, prime);
         inWord = true;
-      } else if (inWord) {
+        afterSpaceless = false;
+        continue;
+      }
+      if (inWord) {
         inWord = false;
         if (words) {
           touched[e++] = Math.imul(word ^ (word >>> 15), mix) >>> shift;
@@ -271,6 +333,20 @@ export class Featurizer {
         }
         prevWord = word;
         havePrev = true;
+      }
+      if (cls === SPACELESS) {
+        const h = Math.imul(spacelessSeed ^ c, prime);
+        touched[e++] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
+        if (spacelessPairs && afterSpaceless && i < pairEnd) {
+          const pair = Math.imul(prevSpaceless ^ c, prime);
+          touched[e++] = Math.imul(pair ^ (pair >>> 15), mix) >>> shift;
+        }
+        prevSpaceless = h;
+        afterSpaceless = true;
+        // Word pairs do not reach across a spaceless run.
+        havePrev = false;
+      } else {
+        afterSpaceless = false;
       }
     }
     return e;
@@ -377,25 +453,78 @@ export class Featurizer {
   }
 
   /**
-   * The word unigrams of a text with their feature index, for naming clusters' top terms at training
-   * time only (this allocates strings; the prediction path never calls it).
+   * Every feature of a text with a readable name, in the order scan emits them (repeats included): words,
+   * word pairs ("a b"), spaceless-script characters and pairs, and character n-grams (spaces shown as "_").
+   * For explanations and top terms only: it allocates strings, and the prediction path never calls it. It
+   * reads the text exactly as scan does, so every index it names is one scan counts.
    */
-  wordTerms(input: string): Array<[number, string]> {
-    if (this.settings.wordNgrams === 0) return [];
-    const text = this.budgeted(input).normalize('NFKC').toLowerCase();
-    const out: Array<[number, string]> = [];
-    let start = -1;
+  terms(input: string): FeatureTerm[] {
+    const { wordNgrams, charNgramMin: cMin, charNgramMax: cMax, textBudget, ngramBudget, spacelessNgrams, foldDigits } = this.settings;
+    const stable = [...input.slice(0, textBudget)].every((ch) => {
+      const c = ch.charCodeAt(0);
+      return ch.length === 1 && (c < 128 || (WIDE_STATE[c] || learnWide(c)) === 1);
+    });
+    const text = stable ? this.budgeted(input) : this.budgeted(input).normalize('NFKC').toLowerCase();
+    const len = Math.min(text.length, textBudget);
+    const pairEnd = Math.min(len, ngramBudget);
+    const out: FeatureTerm[] = [];
+    const emit = (h: number, kind: FeatureTerm['kind'], term: string) => out.push({ index: bucket(h, this.shift), kind, term });
+    const norm: string[] = [];
     let word = 0;
-    for (let i = 0; i <= text.length; i++) {
-      let c = i < text.length ? text.charCodeAt(i) : 32;
-      const cls = c < 128 ? ASCII_CLASS[c] : wideClass(c);
-      if (this.settings.foldDigits && c >= 49 && c <= 57) c = 48;
+    let wordText = '';
+    let inWord = false;
+    let prev: { hash: number; text: string } | undefined;
+    let prevSpaceless: { hash: number; text: string } | undefined;
+    for (let i = 0; i <= len; i++) {
+      let c = i < len ? text.charCodeAt(i) : 32;
+      let cls: number;
+      if (c < 128) {
+        cls = ASCII_CLASS[c];
+        c = ASCII_LOWER[c];
+      } else {
+        learnWide(c);
+        cls = WIDE_CLASS[c] === SPACELESS && spacelessNgrams === 0 ? 2 : WIDE_CLASS[c];
+        c = WIDE_LOWER[c];
+      }
+      if (foldDigits && c >= 49 && c <= 57) c = 48;
+      const ch = String.fromCharCode(c);
+      norm.push(cls === 1 ? ' ' : ch);
       if (cls === 2) {
-        word = Math.imul((start >= 0 ? word : FNV_OFFSET) ^ c, FNV_PRIME);
-        if (start < 0) start = i;
-      } else if (start >= 0) {
-        out.push([bucket(word, this.shift), text.slice(start, i)]);
-        start = -1;
+        word = Math.imul((inWord ? word : FNV_OFFSET) ^ c, FNV_PRIME);
+        wordText = inWord ? wordText + ch : ch;
+        inWord = true;
+        prevSpaceless = undefined;
+        continue;
+      }
+      if (inWord) {
+        inWord = false;
+        if (wordNgrams > 0) {
+          emit(word, 'word', wordText);
+          if (wordNgrams > 1 && prev && i <= pairEnd) emit(Math.imul(prev.hash, BIGRAM_SEED) ^ word, 'word pair', `${prev.text} ${wordText}`);
+        }
+        prev = { hash: word, text: wordText };
+      }
+      if (cls === SPACELESS) {
+        const h = Math.imul(SPACELESS_SEED ^ c, FNV_PRIME);
+        emit(h, 'character', ch);
+        if (spacelessNgrams > 1 && prevSpaceless && i < pairEnd) emit(Math.imul(prevSpaceless.hash ^ c, FNV_PRIME), 'character pair', prevSpaceless.text + ch);
+        prevSpaceless = { hash: h, text: ch };
+        prev = undefined;
+      } else {
+        prevSpaceless = undefined;
+      }
+    }
+    if (cMax > 0) {
+      // The character stream: whitespace runs collapsed, a virtual space at each end.
+      const stream = [' '];
+      for (let i = 0; i < pairEnd; i++) if (norm[i] !== ' ' || stream[stream.length - 1] !== ' ') stream.push(norm[i]);
+      if (stream[stream.length - 1] !== ' ') stream.push(' ');
+      for (let end = 1; end < stream.length; end++) {
+        let h = Math.imul(CHAR_SEED ^ stream[end].charCodeAt(0), FNV_PRIME);
+        for (let n = 1; n <= cMax && n <= end + 1; n++) {
+          if (n > 1) h = Math.imul(h ^ stream[end - n + 1].charCodeAt(0), FNV_PRIME);
+          if (n >= cMin) emit(h, 'character n-gram', stream.slice(end - n + 1, end + 1).join('').replace(/ /g, '_'));
+        }
       }
     }
     return out;

@@ -50,9 +50,62 @@ describe('Featurizer', () => {
 
   it('names word features with the index scan uses', () => {
     const words = new Featurizer({ ...DEFAULT_FEATURES, wordNgrams: 1, charNgramMax: 0 });
-    const terms = words.wordTerms('Contract Law, tort.');
-    expect(terms.map(([, t]) => t)).toEqual(['contract', 'law', 'tort']);
-    expect(terms.map(([i]) => `${i}:1`).sort()).toEqual(features(words, 'Contract Law, tort.'));
+    const terms = words.terms('Contract Law, tort.');
+    expect(terms.map((t) => t.term)).toEqual(['contract', 'law', 'tort']);
+    expect(terms.map((t) => `${t.index}:1`).sort()).toEqual(features(words, 'Contract Law, tort.'));
+  });
+
+  it('names every feature scan counts, with the same counts, whatever the script, settings and length', () => {
+    const texts = [
+      'How do I reverse a linked list in Python? I tried list[::-1]',
+      '用Python写一个快速排序算法，并解释时间复杂度。',
+      '次の関数のバグを直してください：def f(x): return x+1',
+      'Напишите стихотворение о зимнем лесе, пожалуйста',
+      'هل يمكنك شرح قانون العقود في مصر؟',
+      'कृपया इस समीकरण को हल करें: 2x + 3 = 11',
+      'ช่วยเขียนโค้ด JavaScript สำหรับปุ่มหน่อย',
+      '파이썬으로 웹 크롤러를 만드는 방법을 알려주세요',
+      'ＡＢＣ ﬁle café́ Ωμέγα ΣΟΦΟΣ',
+      `${'a long prompt with many words '.repeat(60)} 结尾的中文`,
+    ];
+    const settings: FeatureSettings[] = [
+      DEFAULT_FEATURES,
+      { ...DEFAULT_FEATURES, charNgramMin: 1, charNgramMax: 5, spacelessNgrams: 1 },
+      { ...DEFAULT_FEATURES, spacelessNgrams: 0, foldDigits: false, textBudget: 100, ngramBudget: 40 },
+    ];
+    for (const s of settings) {
+      const g = new Featurizer(s);
+      for (const text of texts) {
+        const counts = new Map<number, number>();
+        for (const t of g.terms(text)) counts.set(t.index, Math.min(255, (counts.get(t.index) ?? 0) + 1));
+        expect([...counts].map(([i, c]) => `${i}:${c}`).sort()).toEqual(features(g, text));
+      }
+    }
+  });
+
+  it('reads scripts without spaces as characters and character pairs, not as one giant word', () => {
+    const g = new Featurizer({ ...DEFAULT_FEATURES, charNgramMax: 0 });
+    const terms = g.terms('我想学习机器学习');
+    expect(terms.filter((t) => t.kind === 'word')).toEqual([]);
+    expect(terms.filter((t) => t.kind === 'character').map((t) => t.term)).toEqual([...'我想学习机器学习']);
+    expect(terms.filter((t) => t.kind === 'character pair').map((t) => t.term)).toEqual(['我想', '想学', '学习', '习机', '机器', '器学', '学习']);
+    // "学习" occurs twice: one feature counted twice, shared with any other text that has the word.
+    expect(features(g, '我想学习机器学习').some((f) => f.endsWith(':2'))).toBe(true);
+    const a = new Set(features(g, '机器学习是什么').map((f) => f.split(':')[0]));
+    const b = features(g, '我在学习机器学习').map((f) => f.split(':')[0]);
+    expect(b.filter((i) => a.has(i)).length).toBeGreaterThanOrEqual(4);
+    // Punctuation and Latin words end a run; Latin words around CJK stay words.
+    const mixed = g.terms('用Python，写代码');
+    expect(mixed.filter((t) => t.kind === 'word').map((t) => t.term)).toEqual(['python']);
+    expect(mixed.filter((t) => t.kind === 'character pair').map((t) => t.term)).toEqual(['写代', '代码']);
+    // Japanese kana and Korean Hangul too; Cyrillic and Devanagari form words.
+    expect(g.terms('ありがとう').filter((t) => t.kind === 'character')).toHaveLength(5);
+    expect(g.terms('안녕 하세요').filter((t) => t.kind === 'character pair').map((t) => t.term)).toEqual(['안녕', '하세', '세요']);
+    expect(g.terms('Решите уравнение').filter((t) => t.kind === 'word').map((t) => t.term)).toEqual(['решите', 'уравнение']);
+    expect(g.terms('समीकरण हल करें').filter((t) => t.kind === 'word').map((t) => t.term)).toEqual(['समीकरण', 'हल', 'करें']);
+    // With spacelessNgrams 0 a run is one word, as before.
+    const old = new Featurizer({ ...DEFAULT_FEATURES, charNgramMax: 0, spacelessNgrams: 0 });
+    expect(old.terms('我想学习').map((t) => t.term)).toEqual(['我想学习']);
   });
 
   it('handles empty, huge and non-ASCII text', () => {

@@ -3,23 +3,21 @@ import { ClassifierError, defaultModel, evaluate, readDefaultCorpus, trainClassi
 import { TINY_CORPUS, TOPIC_PAIRS } from './fixtures.js';
 
 describe('trainClassifier', () => {
-  it('supervised: one centroid per label by default, more on request', () => {
-    const model = trainClassifier(TINY_CORPUS, { seed: 1 });
+  it('supervised centroids: one per label, more on request', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 1, model: 'centroid' });
     expect(model.k).toBe(3);
     expect(model.clusterLabels).toEqual(['code', 'law', 'math']);
-    expect(model.metadata.mode).toBe('supervised');
-    expect(model.metadata.corpusSize).toBe(TINY_CORPUS.length);
-    expect(model.metadata.purity).toBe(1);
+    expect(model.metadata).toMatchObject({ kind: 'centroid', mode: 'supervised', corpusSize: TINY_CORPUS.length, purity: 1 });
     expect(model.metadata.clusters.map((c) => c.size)).toEqual([30, 30, 30]);
     expect(model.metadata.clusters[0].topTerms.length).toBeGreaterThan(0);
     expect(model.predict('my python function throws a compile error').label).toBe('code');
     expect(model.predict('the defendant appealed to the court').label).toBe('law');
-    const two = trainClassifier(TINY_CORPUS, { seed: 1, centroidsPerLabel: 2 });
+    const two = trainClassifier(TINY_CORPUS, { seed: 1, model: 'centroid', centroidsPerLabel: 2 });
     expect(two.clusterLabels).toEqual(['code', 'code', 'law', 'law', 'math', 'math']);
   });
 
-  it('prediction carries scores for every cluster and the margin between the best two', () => {
-    const model = trainClassifier(TINY_CORPUS, { seed: 1 });
+  it('centroid prediction carries scores for every cluster and the margin between the best two', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 1, model: 'centroid' });
     const p = model.predict('derivative of sin and the integral of x');
     expect(p.label).toBe('math');
     expect(p.scores).toHaveLength(3);
@@ -28,6 +26,31 @@ describe('trainClassifier', () => {
     expect(p.margin).toBeCloseTo(first - second, 12);
     expect(p.score).toBeLessThanOrEqual(1 + 1e-9);
     expect(model.predict('').scores.every((s) => s === 0)).toBe(true);
+  });
+
+  it('supervised by default: a linear model whose scores are calibrated probabilities', () => {
+    const model = trainClassifier(TINY_CORPUS, { seed: 1 });
+    expect(model.metadata.kind).toBe('linear');
+    expect(model.clusterLabels).toEqual(['code', 'law', 'math']);
+    expect(model.metadata.linear).toMatchObject({ l2: expect.any(Number), heldOut: 9 });
+    expect(model.metadata.temperature).toBeGreaterThan(0);
+    const p = model.predict('derivative of sin and the integral of x');
+    expect(p.label).toBe('math');
+    expect(p.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(p.score).toBe(Math.max(...p.scores));
+    expect(p.confidence).toBe(p.score);
+    const [first, second] = [...p.scores].sort((a, b) => b - a);
+    expect(p.margin).toBeCloseTo(first - second, 12);
+    expect(model.predict('my python function throws a compile error').label).toBe('code');
+    expect(model.predict('the defendant appealed to the court').label).toBe('law');
+  });
+
+  it('linear: the same seed gives the same weights', () => {
+    const a = trainClassifier(TINY_CORPUS, { seed: 4 });
+    const b = trainClassifier(TINY_CORPUS, { seed: 4 });
+    expect(b.parts.weights.values).toEqual(a.parts.weights.values);
+    expect(b.parts.bias).toEqual(a.parts.bias);
+    expect(b.metadata).toEqual(a.metadata);
   });
 
   it('unsupervised: k clusters named by majority label, or cluster-N without labels', () => {
@@ -68,6 +91,9 @@ describe('trainClassifier', () => {
     expect(code(() => trainClassifier([{ text: 'hello' }], { supervised: true }))).toBe('data_missing_field');
     expect(code(() => trainClassifier(TINY_CORPUS, { seed: -1 }))).toBe('invalid_option');
     expect(code(() => trainClassifier(TINY_CORPUS, { supervised: false }))).toBe('invalid_option');
+    expect(code(() => trainClassifier(TINY_CORPUS, { k: 3, model: 'linear' }))).toBe('invalid_option');
+    expect(code(() => trainClassifier(TINY_CORPUS, { l2: 0 }))).toBe('invalid_option');
+    expect(code(() => trainClassifier(TINY_CORPUS, { calibrationShare: 0.9 }))).toBe('invalid_option');
   });
 });
 
