@@ -17,3 +17,4 @@ export { writeBenchOutputs, readRunSummary, renderRunsComparison, toSummary, sum
 export { benchSummarySchema, levelSummarySchema, SUMMARY_SCHEMA_ID, SUMMARY_VERSION, type BenchSummary } from './summary-schema.js';
 export { createProgressReporter, type ProgressReporter } from './progress.js';
 export { escapeHtml } from './report/svg.js';
+export { HarnessError, type HarnessErrorCode } from './errors.js';
