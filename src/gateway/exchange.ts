@@ -36,8 +36,26 @@ export interface ExchangeInit {
   /** performance.now() when the request arrived. */
   startedAt: number;
   classifyMs: number;
-  /** Called once when the exchange ends, whatever the outcome (frees the admission slot). */
-  onDone: () => void;
+  /** Called once when the exchange ends, whatever the outcome (frees the admission slot); `end` says how it went. */
+  onDone: (end: ExchangeEnd) => void;
+  /** Headers of the upstream request (default: the expert's); the gateway adds x-request-id and traceparent. */
+  upstreamHeaders?: Record<string, string>;
+  /** Name the replica in x-expert-router-replica (the config's expose_topology). */
+  exposeTopology?: boolean;
+  /** More response headers, as a flat [name, value, ...] list (request id, routing reason). */
+  responseHeaders?: readonly string[];
+}
+
+/** How an exchange ended, for the access log and the caller's token limits. */
+export interface ExchangeEnd {
+  status: number;
+  /** The replica of the last try. */
+  replica: string | undefined;
+  /** Arrival to the response's first byte for the client (headers with the first upstream byte). */
+  ttftMs: number | undefined;
+  /** The stable code of the failure, if it failed. */
+  errorCode: string | undefined;
+  usage: TokenUsage | undefined;
 }
 
 type Mode = 'waiting' | 'error-body' | 'body' | 'stream';
@@ -91,6 +109,9 @@ export class Exchange {
   private usage: TokenUsage | undefined;
   /** Upstream reading is paused until the client's socket drains. */
   private paused = false;
+  private errorCode: string | undefined;
+  /** performance.now() when the response headers went out (0: not yet). */
+  private headersAt = 0;
 
   constructor(private readonly x: ExchangeInit) {}
 
@@ -114,6 +135,11 @@ export class Exchange {
     this.launch(replica);
   }
 
+  /** Ends the exchange now with this error (a drain deadline): a JSON error or an SSE error event. */
+  end(err: ApiError): void {
+    if (!this.finished) this.fail(err);
+  }
+
   isCurrent(attempt: Attempt): boolean {
     return !this.finished && this.attempt === attempt;
   }
@@ -127,7 +153,7 @@ export class Exchange {
     this.mode = 'waiting';
     replica.inFlight++;
     series.inFlight.inc();
-    attempt.control = replica.pool.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.expert.upstreamHeaders }, attempt);
+    attempt.control = replica.pool.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.upstreamHeaders ?? this.x.expert.upstreamHeaders }, attempt);
   }
 
   /** Ends the current attempt's accounting (not the upstream request itself). */
@@ -288,6 +314,7 @@ export class Exchange {
   private clientGone(): void {
     const attempt = this.releaseAttempt();
     attempt?.abort(new Error('client closed the connection'));
+    this.errorCode = 'client_closed';
     this.x.metrics.error(this.x.expert.config.name, 'client_closed');
     this.finish(CLIENT_CLOSED);
   }
@@ -303,6 +330,7 @@ export class Exchange {
     const body = JSON.stringify(err.toBody());
     this.sendHeaders({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, err.status);
     this.x.res.end(body);
+    this.errorCode = err.code;
     this.x.metrics.error(this.x.expert.config.name, err.code);
     this.finish(err.status);
   }
@@ -312,6 +340,7 @@ export class Exchange {
     attempt?.abort(err);
     this.usage = this.relay?.usage;
     this.x.res.end(sseError(err.toBody()));
+    this.errorCode = err.code;
     this.x.metrics.error(this.x.expert.config.name, err.code);
     this.finish(this.status || err.status);
   }
@@ -322,9 +351,11 @@ export class Exchange {
     const attempt = this.last;
     // A flat [name, value, ...] list: node:http takes it as is, with no object to build or walk.
     const list = [EXPERT_HEADER, x.expert.config.name, CLUSTER_HEADER, x.cluster, 'server-timing', serverTiming(this.forwardedAt - x.startedAt, x.classifyMs)];
-    if (attempt) list.push(REPLICA_HEADER, attempt.replica.url);
+    if (attempt && x.exposeTopology) list.push(REPLICA_HEADER, attempt.replica.url);
+    if (x.responseHeaders) for (const item of x.responseHeaders) list.push(item);
     for (const name in headers) list.push(name, headers[name]);
     x.res.writeHead(status, list);
+    this.headersAt = performance.now();
     if (status === 200 && attempt) attempt.series.ttft.observe((performance.now() - x.startedAt) / 1000);
   }
 
@@ -343,6 +374,6 @@ export class Exchange {
       if (this.usage?.prompt) attempt.series.promptTokens.inc(this.usage.prompt);
       if (this.usage?.completion) attempt.series.completionTokens.inc(this.usage.completion);
     }
-    x.onDone();
+    x.onDone({ status, replica: attempt?.replica.url, ttftMs: this.headersAt ? this.headersAt - x.startedAt : undefined, errorCode: this.errorCode, usage: this.usage });
   }
 }

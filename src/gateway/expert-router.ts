@@ -1,15 +1,25 @@
 /**
- * The routing decision: a request that names an expert goes to it; anything else ("auto" or an
- * unknown name) is classified and sent to the expert whose `match` holds the cluster's label or id,
- * or to the default expert when none does. The cluster-to-expert table is built once at start.
+ * The routing decision, in this order:
+ * 1. `model` names an expert, or the upstream model of exactly one expert: that expert (`pinned`);
+ * 2. `model` is neither a routing alias (`auto`) nor an upstream model several experts share:
+ *    404 model_not_found, unless routing.unknown_model is `classify`;
+ * 3. the request's x-session-id is known: the expert the session went to (`session`);
+ * 4. no usable text (image-only, punctuation): the default expert (`no_text`);
+ * 5. the classifier's cluster goes to the expert whose `match` holds it (or the default expert when
+ *    none does) (`classified`), unless its confidence is below the expert's threshold (or the global
+ *    one): then the default expert (`low_confidence`);
+ * 6. a model shared by several experts keeps the request among them.
+ * The cluster-to-expert table is built once per configuration.
  */
 import type { BackendProtocol } from '../backends/index.js';
 import type { ExpertPool } from '../balancer/index.js';
 import type { Prediction, PromptClassifier } from '../classifier/types.js';
-import { ConfigError, type ClassifyField, type ExpertConfig } from '../config/index.js';
+import { ConfigError, type ExpertConfig, type GatewayConfig } from '../config/index.js';
 import type { RequestKind } from '../backends/index.js';
+import { ApiError } from '../protocol/index.js';
 import type { ReplicaSeries } from '../telemetry/metrics.js';
 import { textToClassify } from './classify-text.js';
+import type { SessionTable } from './session-table.js';
 
 /** An expert as the gateway runs it: its config, replicas, protocol and metric series per replica. */
 export interface ExpertRuntime {
@@ -20,32 +30,57 @@ export interface ExpertRuntime {
   series: Map<string, ReplicaSeries>;
   /** Headers of every upstream request to this expert. */
   upstreamHeaders: Record<string, string>;
+  /** Path prefix of the expert's endpoints ('' for none), put before every upstream path. */
+  pathPrefix: string;
 }
 
-export type RouteReason = 'named' | 'classified' | 'default';
+export type RouteReason = 'pinned' | 'session' | 'classified' | 'low_confidence' | 'no_text';
 
 export interface RouteDecision {
   expert: ExpertRuntime;
   reason: RouteReason;
-  /** Absent when the request named an expert (nothing was classified). */
+  /** Absent when nothing was classified (pinned, session, no text). */
   prediction: Prediction | undefined;
   classifyMs: number;
+  /** The text that was (or would have been) classified; empty for a pinned request. */
+  text: string;
+}
+
+/** Threshold and expert of one cluster. */
+interface ClusterSlot {
+  expert: ExpertRuntime;
+  /** A `match` chose the expert (false: the default expert takes the cluster). */
+  matched: boolean;
 }
 
 export class ExpertRouter {
   private readonly byName = new Map<string, ExpertRuntime>();
-  /** Expert for each cluster id, and whether a `match` chose it (false: the default expert). */
-  private readonly byCluster: { expert: ExpertRuntime; matched: boolean }[];
+  /** Names that pin one expert: expert names, and upstream model names only one expert serves. */
+  private readonly pins = new Map<string, ExpertRuntime>();
+  /** Upstream model names several experts serve: the request stays among them. */
+  private readonly shared = new Map<string, ExpertRuntime[]>();
+  private readonly aliases: ReadonlySet<string>;
+  private readonly byCluster: ClusterSlot[];
+  readonly defaultExpert: ExpertRuntime;
 
   constructor(
     readonly experts: readonly ExpertRuntime[],
     readonly classifier: PromptClassifier,
-    defaultExpert: string | undefined,
-    private readonly fields: readonly ClassifyField[],
+    private readonly config: Pick<GatewayConfig, 'default_expert' | 'classify' | 'routing'>,
+    private readonly sessions: SessionTable,
   ) {
+    this.aliases = new Set(config.routing.aliases);
     for (const e of experts) this.byName.set(e.config.name, e);
-    const fallback = defaultExpert === undefined ? experts[0] : this.byName.get(defaultExpert);
-    if (!fallback) throw new ConfigError(`default_expert: no expert is named '${defaultExpert}'`);
+    const fallback = config.default_expert === undefined ? experts[0] : this.byName.get(config.default_expert);
+    if (!fallback) throw new ConfigError(`default_expert: no expert is named '${config.default_expert}'`);
+    this.defaultExpert = fallback;
+    const byModel = new Map<string, ExpertRuntime[]>();
+    for (const e of experts) byModel.set(e.config.model, [...(byModel.get(e.config.model) ?? []), e]);
+    for (const [model, list] of byModel) {
+      if (list.length === 1) this.pins.set(model, list[0]);
+      else this.shared.set(model, list);
+    }
+    for (const e of experts) this.pins.set(e.config.name, e);
     this.byCluster = Array.from({ length: classifier.k }, () => ({ expert: fallback, matched: false }));
     experts.forEach((expert, i) => {
       expert.config.match.forEach((entry, j) => {
@@ -76,19 +111,45 @@ export class ExpertRouter {
     return this.byName.get(name);
   }
 
-  decide(kind: RequestKind, body: Record<string, unknown>): RouteDecision {
-    const named = this.byName.get(body.model as string);
-    if (named) return { expert: named, reason: 'named', prediction: undefined, classifyMs: 0 };
-    const text = textToClassify(kind, body, this.fields);
+  /** The decision for a validated request body; `session` is the client's x-session-id, if any. */
+  decide(kind: RequestKind, body: Record<string, unknown>, session?: string): RouteDecision {
+    const model = body.model as string;
+    const pinned = this.pins.get(model);
+    if (pinned) return { expert: pinned, reason: 'pinned', prediction: undefined, classifyMs: 0, text: '' };
+    const among = this.shared.get(model);
+    if (!among && !this.aliases.has(model) && this.config.routing.unknown_model === 'reject') {
+      throw new ApiError('model_not_found', `the model '${model}' does not exist: use ${[...this.aliases].map((a) => `'${a}'`).join(' or ')}, an expert's name or an expert's model (GET /v1/models lists them)`, { param: 'model' });
+    }
+    const { text, usable } = textToClassify(kind, body, this.config.classify.fields);
+    if (session !== undefined) {
+      const remembered = this.byName.get(this.sessions.get(session) ?? '');
+      if (remembered && (!among || among.includes(remembered))) return { expert: remembered, reason: 'session', prediction: undefined, classifyMs: 0, text };
+    }
+    let decision = this.classify(text, usable);
+    if (among && !among.includes(decision.expert)) decision = { ...decision, expert: among[0], reason: 'pinned' };
+    if (session !== undefined) this.sessions.set(session, decision.expert.config.name);
+    return decision;
+  }
+
+  /** Steps 4 and 5: the classifier's decision, or the default expert when it has nothing to go on. */
+  private classify(text: string, usable: boolean): RouteDecision {
+    if (!usable) return { expert: this.defaultExpert, reason: 'no_text', prediction: undefined, classifyMs: 0, text };
     const t0 = performance.now();
     const prediction = this.classifier.predict(text);
     const classifyMs = performance.now() - t0;
     const slot = this.byCluster[prediction.cluster];
-    return { expert: slot.expert, reason: slot.matched ? 'classified' : 'default', prediction, classifyMs };
+    const threshold = slot.expert.config.confidence_threshold ?? this.config.routing.confidence_threshold;
+    if (prediction.confidence < threshold) return { expert: this.defaultExpert, reason: 'low_confidence', prediction, classifyMs, text };
+    return { expert: slot.expert, reason: 'classified', prediction, classifyMs, text };
   }
 
   /** The expert each cluster goes to, for /v1/route. */
   expertOfCluster(cluster: number): ExpertRuntime {
     return this.byCluster[cluster].expert;
+  }
+
+  /** The confidence below which a classification for this expert goes to the default expert. */
+  thresholdOf(expert: ExpertRuntime): number {
+    return expert.config.confidence_threshold ?? this.config.routing.confidence_threshold;
   }
 }

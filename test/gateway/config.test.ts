@@ -40,11 +40,11 @@ describe('gateway config', () => {
       'default_expert: general',
     ].join('\n'));
     const config = loadGatewayConfig(file);
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080, allow_unauthenticated: false });
     expect(config.experts[0]).toMatchObject({ name: 'code', max_concurrency: 256, timeout_ms: 60_000, match: ['code'] });
     expect(config.experts[1]).toMatchObject({ protocol: 'triton', chat_template: 'llama3', default_max_tokens: 256, match: [] });
-    expect(config.classify.fields).toEqual(['system', 'last_user']);
-    expect(config.limits).toEqual({ body_bytes: 1024 * 1024, max_queue: 1024 });
+    expect(config.classify.fields).toEqual(['system', 'first_user']);
+    expect(config.limits).toMatchObject({ body_bytes: 1024 * 1024, max_queue: 1024 });
     expect(config.health).toEqual({ interval_ms: 2000, timeout_ms: 1000 });
   });
 

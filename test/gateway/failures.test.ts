@@ -45,7 +45,7 @@ describe('upstream failures', () => {
   it('fails over to another replica when one refuses connections, marks it down, and takes it back after a health check', async () => {
     const dying = await stub('dying');
     const live = await stub('live');
-    gw = await startTestGateway([openaiExpert('general', [dying.url, live.url], [])], { health: { interval_ms: 60_000, timeout_ms: 500 } });
+    gw = await startTestGateway([openaiExpert('general', [dying.url, live.url], [])], { health: { interval_ms: 60_000, timeout_ms: 500 }, expose_topology: true });
     await gw.checkHealth();
     const port = dying.port;
     await dying.close();

@@ -42,7 +42,7 @@ describe('routing by content', () => {
     expect(completionRequests(math).at(-1)?.body?.model).toBe('math-model');
   });
 
-  it('classifies the last user message plus the system prompt by default', async () => {
+  it('classifies the first user message plus the system prompt by default, so a conversation stays with its expert', async () => {
     const res = await postJson(`${gw.url}/v1/chat/completions`, {
       model: 'auto',
       messages: [
@@ -52,7 +52,7 @@ describe('routing by content', () => {
         { role: 'user', content: [{ type: 'text', text: 'now write python code for it' }] },
       ],
     });
-    expect(res.headers.get('x-expert-router-expert')).toBe('code');
+    expect(res.headers.get('x-expert-router-expert')).toBe('math');
     await res.body?.cancel();
   });
 
@@ -72,13 +72,14 @@ describe('routing by content', () => {
     const res = await postJson(`${gw.url}/v1/route`, { messages: [{ role: 'user', content: 'python function' }] });
     expect(res.status).toBe(200);
     const decision = (await res.json()) as Record<string, unknown>;
-    expect(decision).toMatchObject({ expert: 'code', protocol: 'openai', model: 'code-model', replica: code.url, reason: 'classified', cluster: 1, label: 'code' });
+    expect(decision).toMatchObject({ expert: 'code', protocol: 'openai', model: 'code-model', reason: 'classified', cluster: 1, label: 'code' });
+    expect(decision).not.toHaveProperty('replica');
     expect(decision.scores).toHaveLength(3);
     expect((decision.scores as { expert: string }[]).map((s) => s.expert)).toEqual(['general', 'code', 'math']);
     expect(completionRequests(code).length).toBe(before);
 
     const fallback = (await (await postJson(`${gw.url}/v1/route`, { prompt: 'hello there' })).json()) as Record<string, unknown>;
-    expect(fallback).toMatchObject({ expert: 'general', reason: 'default', cluster: 0 });
+    expect(fallback).toMatchObject({ expert: 'general', reason: 'classified', cluster: 0 });
   });
 
   it('lists the experts plus auto on /v1/models', async () => {
