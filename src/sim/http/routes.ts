@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, readJsonBody, sendJson } from '../../protocol/index.js';
 import { FaultUpdateError, parseFaultUpdate } from '../faults.js';
 import type { RequestContext } from './context.js';
+import { handleEmbeddings } from './embeddings.js';
 import { handleOpenAI } from './openai.js';
 import { handleTriton } from './triton.js';
 
@@ -24,6 +25,9 @@ export async function route(ctx: RequestContext, req: IncomingMessage, res: Serv
     return handleTriton(ctx, req, res, decodeURIComponent(triton[1]), triton[2] === 'generate_stream');
   }
   switch (path) {
+    case '/v1/embeddings':
+      requireMethod(method, 'POST');
+      return handleEmbeddings(ctx, req, res);
     case '/v1/models':
       requireMethod(method, 'GET');
       return sendJson(res, 200, {
