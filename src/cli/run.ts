@@ -11,7 +11,22 @@ export class CliError extends ExpertRouterError<CliErrorCode> {
   }
 }
 
+/**
+ * A reader that stops reading (`expert-router sim --list | head`) closes the command's stdout: the
+ * command then ends at once and quietly, with the exit status it had so far, instead of failing on
+ * the write with an EPIPE stack.
+ */
+export function endQuietlyOnClosedOutput(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
 export async function runCli(program: Command, argv: string[]): Promise<void> {
+  endQuietlyOnClosedOutput();
   program.exitOverride();
   try {
     await program.parseAsync(argv);
