@@ -1,5 +1,5 @@
 /**
- * The one implementation of DESIGN.md's metric definitions, as a pure function of the records.
+ * The one implementation of the metric definitions in docs/architecture.md, as a pure function of the records.
  *
  * For a request: t_s = scheduled_ms (open loop) or sent_ms (closed loop); t_1..t_K the arrivals of
  * chunks carrying output text; n the output tokens. TTFT = t_1 - t_s, E2E = t_K - t_s,

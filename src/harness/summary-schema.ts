@@ -22,7 +22,7 @@
  *   warnings: [ "..." ]
  * }
  * ```
- * Metric definitions: DESIGN.md "Metric definitions" (implemented once, in metrics.ts). Times in
+ * Metric definitions: docs/architecture.md "Metric definitions" (implemented once, in metrics.ts). Times in
  * `window`, `infra` and records.jsonl are milliseconds on the run clock (0 = start of the run).
  * Additive changes keep version 1; a renamed or removed field bumps it.
  */

@@ -23,7 +23,7 @@ export interface RequestRecord {
    * that failed before its write keeps its dispatch time.
    */
   sent_ms: number;
-  /** Convenience copy of TTFT as defined in DESIGN.md (t_1 - t_s); summarizeLevel recomputes it. */
+  /** Convenience copy of TTFT as defined in docs/architecture.md (t_1 - t_s); summarizeLevel recomputes it. */
   ttft_ms?: number;
   chunk_times_ms: number[];
   /** When the response ended (stream closed) or the failure was seen. */

@@ -27,7 +27,7 @@ describe('summarize', () => {
   });
 });
 
-describe('summarizeLevel: DESIGN.md metric definitions on hand-computed cases', () => {
+describe('summarizeLevel: the metric definitions of docs/architecture.md on hand-computed cases', () => {
   it('n = 1: one request with four chunks', () => {
     const s = summarizeLevel([rec({ sent_ms: 0, chunk_times_ms: [10, 20, 30, 40], output_tokens: 4, end_ms: 45 })], { users: 1 });
     expect(s.ttft_ms).toMatchObject({ count: 1, mean: 10, p50: 10, p99: 10, max: 10 });

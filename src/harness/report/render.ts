@@ -206,7 +206,7 @@ ${warnings.length > 0 ? `<h2>Warnings</h2><ul class="warnings">${warnings.map((w
 <h2>Infrastructure over time</h2><div class="charts">${infraCharts(runs)}</div>
 ${extra}
 <h2>Levels</h2>${runs.map(levelTable).join('')}
-<p class="note">Generated ${escapeHtml(new Date().toISOString())} by expert-router. Metric definitions: DESIGN.md; summary.json schema: src/harness/summary-schema.ts.</p>
+<p class="note">Generated ${escapeHtml(new Date().toISOString())} by expert-router. Metric definitions: docs/architecture.md in the expert-router package; summary.json schema: src/harness/summary-schema.ts.</p>
 </body></html>
 `;
 }
