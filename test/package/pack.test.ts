@@ -1,8 +1,8 @@
 /**
- * The package as a user gets it: `npm pack`, install the tarball into an empty folder (offline,
- * from npm's cache, which `npm ci` filled), import every entry point of its `exports` map from
- * plain Node ESM, run the `expert-router` command; and publint's check of the package.
- * Needs a build (npm test builds first).
+ * The package as a user gets it: `npm pack`, install the tarball into an empty folder (its
+ * dependencies from npm's cache, which `npm ci` filled; the npm registry only for what the cache
+ * lacks), import every entry point of its `exports` map from plain Node ESM, run the
+ * `expert-router` command; and publint's check of the package. Needs a build (npm test builds first).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   const app = join(dir, 'app');
   await run('mkdir', [app]);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await run(NPM, ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev', tarball], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
+  await run(NPM, ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev', tarball], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
 }, 240_000);
 
 afterAll(async () => {
