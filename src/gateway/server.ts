@@ -4,8 +4,8 @@
  * - reload: validate the new configuration first (a bad one is refused with its error and the old
  *   one keeps serving), health-check its replicas once, then swap it in; requests in progress
  *   finish on the old pools, which close after the last of them;
- * - shutdown (SIGTERM): /readyz answers 503 at once, no new connections are accepted and new
- *   requests on open ones get 503 shutting_down; requests in progress get shutdown.drain_s to
+ * - shutdown (SIGTERM): /readyz answers 503 at once and new requests get 503 shutting_down (with
+ *   connection: close and Retry-After); requests in progress get shutdown.drain_s to
  *   finish, then each is ended with an explicit error (an SSE error event on a stream); every step
  *   is logged.
  */
@@ -184,9 +184,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     stopping = (async () => {
       ctx.draining = true;
       logger.info({ in_flight: requests.size, drain_s: drainMs / 1000 }, 'shutting down: draining');
-      server.close();
-      server.closeIdleConnections();
-      // Connections of requests in progress close after their answer.
+      // The listener stays open so that probes see /readyz answer 503; new requests get 503
+      // shutting_down with connection: close. Connections of requests in progress close after their answer.
       for (const rc of requests.values()) if (!rc.res.headersSent) rc.res.shouldKeepAlive = false;
       await within(Promise.race([requests.whenEmpty(), cut]), drainMs);
       if (requests.size > 0) {
