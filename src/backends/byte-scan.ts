@@ -8,8 +8,10 @@ export class KeyScanner {
   /** How many leading bytes of the key ended the previous chunk. */
   private carry = 0;
 
-  constructor(key: string) {
+  /** `primed`: the stream is taken to begin just after the key's first byte (e.g. a key "\nx" matches "x" at the very start). */
+  constructor(key: string, primed = false) {
     this.key = Buffer.from(key, 'latin1');
+    if (primed) this.carry = 1;
   }
 
   /**

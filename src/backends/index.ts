@@ -8,6 +8,7 @@ export { openaiBackend } from './openai.js';
 export { createTritonBackend, type TritonOptions } from './triton.js';
 export { KeyScanner, IntFieldScanner } from './byte-scan.js';
 export { setTopLevelMembers } from './json-splice.js';
+export { redactSecrets, upstreamDetail } from './upstream-error.js';
 
 /** The backend protocol an expert speaks. */
 export function backendFor(expert: ExpertConfig): BackendProtocol {

@@ -58,8 +58,9 @@ class UsageScan {
 
 class OpenAIStreamRelay implements StreamRelay {
   private readonly scan = new UsageScan();
-  // A newline before "data: [DONE]" cannot occur inside a JSON string, so text cannot fake the end.
-  private readonly doneScanner = new KeyScanner('\ndata: [DONE]');
+  // A newline before "data: [DONE]" cannot occur inside a JSON string, so text cannot fake the end;
+  // primed, so that a stream whose very first bytes are "data: [DONE]" ends cleanly too.
+  private readonly doneScanner = new KeyScanner('\ndata: [DONE]', true);
   private done = false;
   /** Only when the usage chunk must be removed: the incomplete last event of the previous chunk. */
   private pending: Buffer | undefined;
@@ -77,7 +78,7 @@ class OpenAIStreamRelay implements StreamRelay {
   }
 
   end(): Buffer | null {
-    if (!this.done) throw new ApiError('upstream_stream_error', 'upstream stream ended before [DONE]');
+    if (!this.done) throw new ApiError('upstream_stream_error', 'the expert ended the stream before [DONE]');
     const rest = this.pending ?? null;
     this.pending = undefined;
     return rest;
@@ -109,7 +110,15 @@ class OpenAIStreamRelay implements StreamRelay {
   }
 }
 
+/** A non-streamed answer must be one JSON object (not HTML, not SSE, not cut short); else 502 upstream_bad_response. */
 function response(_call: BackendCall, body: Buffer): AdaptedResponse {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ApiError('upstream_bad_response', 'the expert answered with a body that is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('upstream_bad_response', 'the expert answered with JSON that is not an object');
   const scan = new UsageScan();
   scan.push(body);
   return { body, usage: scan.usage };

@@ -56,10 +56,12 @@ function readOutput(data: string): { text: string; outputTokens?: number; prompt
   try {
     value = JSON.parse(data) as Record<string, unknown>;
   } catch {
-    throw new ApiError('upstream_bad_response', 'upstream sent an answer that is not JSON');
+    throw new ApiError('upstream_bad_response', 'the expert sent an answer that is not JSON');
   }
-  if (typeof value.error === 'string') throw new ApiError('upstream_stream_error', `upstream error: ${value.error}`);
-  if (typeof value.text_output !== 'string') throw new ApiError('upstream_bad_response', 'upstream answer has no text_output');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('upstream_bad_response', 'the expert sent an answer that is not a JSON object');
+  // The expert's own words go to the gateway's log (as the cause), never to the client.
+  if (typeof value.error === 'string') throw new ApiError('upstream_stream_error', 'the expert reported an error', { cause: new Error(value.error) });
+  if (typeof value.text_output !== 'string') throw new ApiError('upstream_bad_response', 'the expert sent an answer without text_output');
   return {
     text: value.text_output,
     outputTokens: typeof value.output_token_count === 'number' ? value.output_token_count : undefined,
@@ -107,8 +109,8 @@ class TritonStreamRelay implements StreamRelay {
   }
 
   end(): string {
-    if (this.parser.pending.trim() !== '') throw new ApiError('upstream_stream_error', 'upstream stream was cut inside an event');
-    if (this.events === 0) throw new ApiError('upstream_stream_error', 'upstream stream ended without output');
+    if (this.parser.pending.trim() !== '') throw new ApiError('upstream_stream_error', 'the expert\'s stream was cut inside an event');
+    if (this.events === 0) throw new ApiError('upstream_stream_error', 'the expert\'s stream ended without output');
     const usage = this.usage;
     const finish = (usage.completion ?? 0) >= this.maxTokens ? 'length' : 'stop';
     let out = sseData(this.chunk('', false, finish));

@@ -55,6 +55,6 @@ export interface BackendProtocol {
   streamRelay(call: BackendCall): StreamRelay;
   /** Adapts a 2xx non-streamed body; throws ApiError when it cannot be understood. */
   response(call: BackendCall, body: Buffer): AdaptedResponse;
-  /** The error for a non-2xx upstream answer. */
-  upstreamError(status: number, body: Buffer): ApiError;
+  /** The error for a non-2xx upstream answer (a gateway-written message; `retryAfterS` from the upstream's Retry-After). */
+  upstreamError(status: number, retryAfterS?: number): ApiError;
 }

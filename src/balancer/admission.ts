@@ -1,4 +1,8 @@
-/** Caps the requests in flight to an expert; the excess waits in a bounded FIFO queue. */
+/**
+ * Caps the requests in flight to an expert; the excess waits in a bounded FIFO queue, at most
+ * `maxWaitMs`. A full queue answers 429 `overloaded`, a wait past the limit 503 `queue_timeout`,
+ * both with Retry-After; a client that leaves the queue is `client_closed`.
+ */
 import { ApiError } from '../protocol/index.js';
 
 interface Waiter {
@@ -6,11 +10,14 @@ interface Waiter {
   reject(err: ApiError): void;
 }
 
+/** Retry-After on the admission's own refusals: about the time a slot takes to come free. */
+const RETRY_AFTER_S = 1;
+
 export class Admission {
   private active = 0;
   private readonly queue: Waiter[] = [];
 
-  constructor(readonly limit: number, readonly maxQueue: number) {}
+  constructor(readonly limit: number, readonly maxQueue: number, readonly maxWaitMs?: number) {}
 
   get inFlight(): number {
     return this.active;
@@ -30,22 +37,30 @@ export class Admission {
   /** Waits for a slot; the signal takes the request out of the queue; a full queue answers 429. */
   wait(signal: AbortSignal): Promise<void> {
     if (this.queue.length >= this.maxQueue) {
-      return Promise.reject(new ApiError('overloaded', `expert is at its max_concurrency of ${this.limit} and its queue is full`));
+      return Promise.reject(new ApiError('overloaded', `expert is at its max_concurrency of ${this.limit} and its queue is full`, { retryAfterS: RETRY_AFTER_S }));
     }
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const leave = (err: ApiError): void => {
+        const at = this.queue.indexOf(waiter);
+        if (at !== -1) this.queue.splice(at, 1);
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        reject(err);
+      };
       const waiter: Waiter = {
         resolve: () => {
           signal.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
           resolve();
         },
-        reject,
+        reject: leave,
       };
-      const onAbort = (): void => {
-        const at = this.queue.indexOf(waiter);
-        if (at !== -1) this.queue.splice(at, 1);
-        reject(new ApiError('internal_error', 'client went away while queued'));
-      };
+      const onAbort = (): void => leave(new ApiError('client_closed', 'client went away while queued'));
       signal.addEventListener('abort', onAbort, { once: true });
+      if (this.maxWaitMs !== undefined) {
+        timer = setTimeout(() => leave(new ApiError('queue_timeout', `expert is at its max_concurrency of ${this.limit} and no slot came free within ${this.maxWaitMs} ms`, { retryAfterS: RETRY_AFTER_S })), this.maxWaitMs);
+      }
       this.queue.push(waiter);
     });
   }

@@ -1,6 +1,7 @@
 /**
- * Periodic health checks: every replica is probed with a GET of its protocol's health path; any
- * HTTP answer below 500 means up. A replica marked down by a refused connection comes back here.
+ * Periodic health checks: every replica is probed with a GET of its protocol's health path over the
+ * replica's own probe connection (never queued behind traffic); any HTTP answer below 500 means up.
+ * A replica marked down by a refused connection comes back here.
  */
 import type { ExpertPool } from './expert-pool.js';
 import type { Replica } from './replica.js';
@@ -14,11 +15,11 @@ export interface HealthCheckOptions {
 
 const PROBE_HEADERS: Record<string, string> = { accept: '*/*' };
 
-/** GETs the health path; any answer below 500 within the timeout means up. */
+/** GETs the health path on the probe connection; any answer below 500 within the timeout means up. */
 export function probe(replica: Replica, path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let status = 0;
-    const control = replica.pool.request({ method: 'GET', path, headers: PROBE_HEADERS }, {
+    const control = replica.probeTransport.request({ method: 'GET', path, headers: PROBE_HEADERS }, {
       onStart: (s) => (status = s),
       onData: () => {},
       onEnd: () => {

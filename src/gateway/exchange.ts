@@ -1,19 +1,27 @@
 /**
- * One forwarded request: sends it to a replica over its pooled connection, relays the answer to the
- * client as it arrives, and turns every failure into the right ending:
- * - before the first upstream byte: one retry on another replica of the expert, then 502;
- * - no first byte within the expert's timeout_ms: 504;
+ * One forwarded request: sends it to a replica over its upstream transport, relays the answer to
+ * the client as it arrives, and turns every failure into the right ending:
+ * - one retry at most, on another replica, and only when nothing can have reached a model
+ *   (refused, connect timeout, a stale keep-alive connection) or on 503/429 with Retry-After before
+ *   the first byte; never after a response byte, never for the gateway's own exceptions (500
+ *   internal_error, logged);
+ * - no first byte within the expert's timeout_ms, no byte for idle_timeout_ms, or past deadline_ms:
+ *   504 before the first byte, an SSE error event after it; the upstream is closed;
  * - after the first byte of a stream: an SSE error event, then the end (never a clean [DONE]);
+ * - a client that reads nothing for the send timeout is cut off and the upstream closed;
  * - client gone: the upstream request is aborted at once.
- * Response headers go out with the first upstream byte, so failures before it can still be answered
- * with a proper status and JSON error body.
+ * What the upstream said never reaches the client: the gateway writes every message, the upstream's
+ * detail goes to the log with secrets redacted. Response headers go out with the first upstream
+ * byte, so failures before it can still be answered with a proper status and JSON error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { BackendCall, StreamRelay, TokenUsage, UpstreamRequest } from '../backends/index.js';
-import type { Replica, UpstreamControl, UpstreamHandler } from '../balancer/index.js';
-import { ApiError, SSE_HEADERS, chunkSocket, sseError, toApiError } from '../protocol/index.js';
+import { redactSecrets, upstreamDetail, type BackendCall, type StreamRelay, type TokenUsage, type UpstreamRequest } from '../backends/index.js';
+import { CIRCUIT_STATE_VALUE, type Replica, type ReplicaOutcome } from '../balancer/index.js';
+import { TRANSPORT_DEFAULTS } from '../config/index.js';
+import { ApiError, ERROR_CODES, RateLimitedWarning, SSE_HEADERS, chunkSocket, sseError, toApiError } from '../protocol/index.js';
+import type { ResponseHeaders, TransportControl, TransportError, TransportHandler } from '../transport/index.js';
 import type { GatewayMetrics, ReplicaSeries } from '../telemetry/metrics.js';
 import type { ExpertRuntime } from './expert-router.js';
 import { CLUSTER_HEADER, EXPERT_HEADER, REPLICA_HEADER, serverTiming } from './headers.js';
@@ -22,6 +30,8 @@ import { CLUSTER_HEADER, EXPERT_HEADER, REPLICA_HEADER, serverTiming } from './h
 const CLIENT_CLOSED = 499;
 /** Error bodies from upstream are read up to this size (the rest is dropped). */
 const ERROR_BODY_LIMIT = 64 * 1024;
+/** Slow clients cut off: logged once, then at most once a minute with a count. */
+const slowClients = new RateLimitedWarning('clients cut off for not reading their answer (send timeout)');
 
 export interface ExchangeInit {
   res: ServerResponse;
@@ -44,6 +54,8 @@ export interface ExchangeInit {
   exposeTopology?: boolean;
   /** More response headers, as a flat [name, value, ...] list (request id, routing reason). */
   responseHeaders?: readonly string[];
+  /** A client that reads nothing of its answer for this long is cut off (default: TRANSPORT_DEFAULTS.sendTimeoutMs). */
+  sendTimeoutMs?: number;
 }
 
 /** How an exchange ended, for the access log and the caller's token limits. */
@@ -64,27 +76,60 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
-/** One try against one replica; events of a superseded try are ignored. */
-class Attempt implements UpstreamHandler {
-  control: UpstreamControl | undefined;
+/** Seconds of a Retry-After value (delta-seconds or an HTTP-date), or undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d{1,9}$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+}
+
+/**
+ * One try against one replica; events of a superseded try are ignored. An exception thrown while
+ * handling an upstream event is the gateway's own failure: 500 internal_error, logged, never retried.
+ */
+class Attempt implements TransportHandler {
+  control: TransportControl | undefined;
 
   constructor(private readonly exchange: Exchange, readonly replica: Replica, readonly series: ReplicaSeries) {}
 
-  onStart(statusCode: number): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onStatus(statusCode);
-    else this.abort(new Error('request no longer needed'));
+  onStart(statusCode: number, headers: ResponseHeaders): void {
+    if (!this.exchange.isCurrent(this)) {
+      this.abort(new Error('request no longer needed'));
+      return;
+    }
+    try {
+      this.exchange.onStatus(statusCode, headers);
+    } catch (err) {
+      this.exchange.internalFailure(err);
+    }
   }
 
   onData(data: Buffer, framed: Buffer | undefined, more: boolean): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onData(data, framed, more);
+    if (!this.exchange.isCurrent(this)) return;
+    try {
+      this.exchange.onData(data, framed, more);
+    } catch (err) {
+      this.exchange.internalFailure(err);
+    }
   }
 
   onEnd(): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onEnd();
+    if (!this.exchange.isCurrent(this)) return;
+    try {
+      this.exchange.onEnd();
+    } catch (err) {
+      this.exchange.internalFailure(err);
+    }
   }
 
-  onError(error: Error): void {
-    if (this.exchange.isCurrent(this)) this.exchange.onUpstreamError(error);
+  onError(error: TransportError): void {
+    if (!this.exchange.isCurrent(this)) return;
+    try {
+      this.exchange.onUpstreamError(error);
+    } catch (err) {
+      this.exchange.internalFailure(err);
+    }
   }
 
   abort(reason: Error): void {
@@ -100,12 +145,19 @@ export class Exchange {
   private attempts = 0;
   private mode: Mode = 'waiting';
   private status = 0;
+  private retryAfter: number | undefined;
   private chunks: Buffer[] = [];
   private bodySize = 0;
   private relay: StreamRelay | undefined;
+  /** One timer for every limit (first byte, idle, total deadline, client send); it re-arms itself for the nearest. */
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
   private finished = false;
   private forwardedAt = 0;
+  /** performance.now() of the latest upstream byte (0: none yet in this try). */
+  private lastByteAt = 0;
+  /** performance.now() when the upstream was paused for a client that does not read (0: not paused). */
+  private pausedAt = 0;
   private usage: TokenUsage | undefined;
   /** Upstream reading is paused until the client's socket drains. */
   private paused = false;
@@ -114,6 +166,10 @@ export class Exchange {
   private headersAt = 0;
 
   constructor(private readonly x: ExchangeInit) {}
+
+  private get sendTimeoutMs(): number {
+    return this.x.sendTimeoutMs ?? TRANSPORT_DEFAULTS.sendTimeoutMs;
+  }
 
   start(): void {
     const { res } = this.x;
@@ -126,13 +182,15 @@ export class Exchange {
     res.on('close', () => {
       if (!this.finished) this.clientGone();
     });
-    const replica = this.x.expert.pool.pick();
+    const pool = this.x.expert.pool;
+    const replica = pool.pick();
     if (!replica) {
-      this.fail(new ApiError('no_healthy_replica', `expert '${this.x.expert.config.name}' has no healthy replica`));
+      if (pool.circuitOpen) this.fail(new ApiError('circuit_open', `expert '${this.x.expert.config.name}' has every replica out of rotation after repeated failures`, { retryAfterS: Math.max(1, Math.ceil(pool.retryAfterMs() / 1000)) }));
+      else this.fail(new ApiError('no_healthy_replica', `expert '${this.x.expert.config.name}' has no healthy replica`));
       return;
     }
-    this.timer = setTimeout(() => this.timeout(), this.x.expert.config.timeout_ms);
     this.launch(replica);
+    this.arm();
   }
 
   /** Ends the exchange now with this error (a drain deadline): a JSON error or an SSE error event. */
@@ -151,9 +209,10 @@ export class Exchange {
     this.last = attempt;
     this.attempts++;
     this.mode = 'waiting';
+    this.lastByteAt = 0;
     replica.inFlight++;
     series.inFlight.inc();
-    attempt.control = replica.pool.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.upstreamHeaders ?? this.x.expert.upstreamHeaders }, attempt);
+    attempt.control = replica.transport.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.upstreamHeaders ?? this.x.expert.upstreamHeaders }, attempt);
   }
 
   /** Ends the current attempt's accounting (not the upstream request itself). */
@@ -166,23 +225,41 @@ export class Exchange {
     return attempt;
   }
 
-  onStatus(status: number): void {
+  /** Tells the expert's pool what the try said about its replica, and updates the replica's gauges. */
+  private report(attempt: Attempt | undefined, outcome: ReplicaOutcome): void {
+    if (!attempt) return;
+    const pool = this.x.expert.pool;
+    const event = pool.report(attempt.replica, outcome);
+    if (event) this.x.logger.warn({ expert: this.x.expert.config.name, replica: attempt.replica.url, event }, event === 'ejected' ? 'replica ejected (consecutive 5xx or timeouts)' : event === 'circuit_open' ? 'replica circuit opened (consecutive transport failures)' : 'replica circuit closed');
+    const now = performance.now();
+    attempt.series.circuit.set(CIRCUIT_STATE_VALUE[attempt.replica.circuit(now)]);
+    attempt.series.ejected.set(attempt.replica.outlier.ejected(now) ? 1 : 0);
+  }
+
+  onStatus(status: number, headers: ResponseHeaders): void {
+    const attempt = this.attempt!;
+    this.lastByteAt = performance.now();
     this.status = status;
-    const replica = this.attempt!.replica;
+    const replica = attempt.replica;
     if (!replica.answered || !replica.up) {
       replica.markUp();
-      this.attempt!.series.up.set(1);
+      attempt.series.up.set(1);
     }
-    if (status < 200 || status >= 300) this.mode = 'error-body';
-    else if (this.x.call.stream) {
+    this.report(attempt, status >= 500 ? 'server_failure' : 'success');
+    if (status < 200 || status >= 300) {
+      this.retryAfter = retryAfterSeconds(headers['retry-after']);
+      // An upstream that says "busy, come back later" before any byte of an answer: another replica may take it.
+      if ((status === 503 || status === 429) && this.retryAfter !== undefined && this.retryAgain(attempt, false)) return;
+      this.mode = 'error-body';
+    } else if (this.x.call.stream) {
       this.mode = 'stream';
       this.relay = this.x.expert.backend.streamRelay(this.x.call);
     } else this.mode = 'body';
   }
 
   onData(chunk: Buffer, framed: Buffer | undefined, more: boolean): void {
+    this.lastByteAt = performance.now();
     if (this.mode !== 'stream') {
-      if (this.mode === 'body') clearTimeout(this.timer);
       if (this.mode === 'body' || this.bodySize < ERROR_BODY_LIMIT) {
         this.chunks.push(chunk);
         this.bodySize += chunk.length;
@@ -195,7 +272,7 @@ export class Exchange {
       out = this.relay!.data(chunk);
     } catch (err) {
       // Before anything was sent this is still a clean error answer; after, an SSE error event.
-      this.fail(toApiError(err));
+      this.fail(this.upstreamFault(err));
       return;
     }
     if (out === null) return;
@@ -203,10 +280,10 @@ export class Exchange {
     let drains: NodeJS.EventEmitter = res;
     const direct = out === chunk && framed ? chunkSocket(res) : null;
     if (direct && framed) {
-      // The client's answer is chunked too: the upstream's frame is already what it must receive,
-      // so it goes to the socket as it came (no re-framing by node:http). When more of the same read
-      // follows (frames, the end of the response), the socket is corked to the end of this tick so
-      // that they leave in one write.
+      // The client's answer is chunked too: the upstream's frame (canonical, checked by the
+      // transport) is already what it must receive, so it goes to the socket as it came (no
+      // re-framing by node:http). When more of the same read follows (frames, the end of the
+      // response), the socket is corked to the end of this tick so that they leave in one write.
       if (more && !direct.writableCorked) {
         direct.cork();
         process.nextTick(uncork, direct);
@@ -222,24 +299,30 @@ export class Exchange {
     // read, the token should not wait for that (on an idle process the wait is ~0.1 ms).
     if (!more && res.socket?.writableCorked) res.socket.uncork();
     if (!flushed && !this.paused) {
-      // The client reads slower than the expert writes: stop reading upstream until it drains.
+      // The client reads slower than the expert writes: stop reading upstream until it drains
+      // (for at most the send timeout).
       const control = this.attempt!.control!;
       this.paused = true;
+      this.pausedAt = performance.now();
       control.pause();
       drains.once('drain', () => {
         this.paused = false;
+        this.pausedAt = 0;
+        this.lastByteAt = performance.now();
         control.resume();
       });
+      this.arm();
     }
   }
 
   onEnd(): void {
     const backend = this.x.expert.backend;
+    if (this.mode === 'waiting') throw new Error('upstream answer ended before its head');
     if (this.mode === 'error-body') {
-      const err = backend.upstreamError(this.status, Buffer.concat(this.chunks));
+      const err = backend.upstreamError(this.status, this.retryAfter);
+      this.x.logger.warn({ expert: this.x.expert.config.name, replica: this.attempt?.replica.url, status: this.status, detail: upstreamDetail(Buffer.concat(this.chunks)) }, 'expert answered an error');
       this.chunks = [];
-      if (this.status >= 500) this.retryOrFail(err);
-      else this.fail(err);
+      this.fail(err);
       return;
     }
     if (this.mode === 'body') {
@@ -247,7 +330,7 @@ export class Exchange {
       try {
         adapted = backend.response(this.x.call, Buffer.concat(this.chunks, this.bodySize));
       } catch (err) {
-        this.fail(toApiError(err));
+        this.fail(this.upstreamFault(err));
         return;
       }
       this.chunks = [];
@@ -262,7 +345,7 @@ export class Exchange {
     try {
       tail = this.relay!.end();
     } catch (err) {
-      this.fail(toApiError(err));
+      this.fail(this.upstreamFault(err));
       return;
     }
     this.usage = this.relay!.usage;
@@ -272,47 +355,122 @@ export class Exchange {
     this.finish(200);
   }
 
-  onUpstreamError(error: Error): void {
-    const replica = this.attempt!.replica;
-    if (this.x.res.headersSent) {
-      this.streamFailed(new ApiError('upstream_stream_error', `expert '${this.x.expert.config.name}' failed mid-stream: ${error.message}`, { cause: error }));
+  onUpstreamError(error: TransportError): void {
+    const attempt = this.attempt!;
+    const replica = attempt.replica;
+    const name = this.x.expert.config.name;
+    this.x.logger.warn({ expert: name, replica: replica.url, code: error.code, detail: redactSecrets(error.message) }, 'upstream request failed');
+    if (error.code === 'invalid_request_header') {
+      this.internalFailure(error);
       return;
     }
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED') {
+    if (error.code === 'connect_refused') {
       replica.markDown();
-      this.attempt!.series.up.set(0);
-      this.x.logger.warn({ expert: this.x.expert.config.name, replica: replica.url }, 'replica refused the connection; marked down');
+      attempt.series.up.set(0);
     }
-    this.retryOrFail(new ApiError('upstream_unreachable', `expert '${this.x.expert.config.name}' replica ${replica.url} failed: ${error.message}`, { cause: error }));
+    this.report(attempt, error.code === 'stale_connection' || error.code === 'transport_closed' ? 'neutral' : 'transport_failure');
+    if (this.x.res.headersSent) {
+      this.fail(new ApiError('upstream_stream_error', `expert '${name}' failed mid-stream (the connection broke)`, { cause: error }));
+      return;
+    }
+    if (error.replayable && !attempt.control?.aborted && this.retryAgain(attempt, error.code === 'stale_connection')) return;
+    this.fail(error.code === 'bad_response' || (error.code === 'connection_closed' && this.mode !== 'waiting')
+      ? new ApiError('upstream_bad_response', `expert '${name}' sent a broken answer`, { cause: error })
+      : new ApiError('upstream_unreachable', `expert '${name}' could not be reached`, { cause: error }));
   }
 
-  /** A failure before the first byte: once, another replica of the same expert; then the error. */
-  private retryOrFail(err: ApiError): void {
-    const failed = this.releaseAttempt();
-    if (this.attempts === 1 && failed) {
-      const other = this.x.expert.pool.pick(failed.replica);
-      if (other) {
-        this.x.metrics.retry(this.x.expert.config.name);
-        this.chunks = [];
-        this.bodySize = 0;
-        this.launch(other);
-        return;
-      }
-    }
-    this.fail(err);
+  /**
+   * The one retry of an exchange: only before any byte went to the client and only on another
+   * replica (for a stale keep-alive connection, the same replica on a fresh connection when it is
+   * the only one). False when it cannot be made.
+   */
+  private retryAgain(failed: Attempt, sameAllowed: boolean): boolean {
+    if (this.attempts !== 1 || this.x.res.headersSent) return false;
+    const other = this.x.expert.pool.pick(failed.replica) ?? (sameAllowed && failed.replica.available(performance.now()) ? failed.replica : undefined);
+    if (!other) return false;
+    this.releaseAttempt();
+    failed.abort(new Error('retried on another replica'));
+    this.x.metrics.retry(this.x.expert.config.name);
+    this.chunks = [];
+    this.bodySize = 0;
+    this.retryAfter = undefined;
+    this.launch(other);
+    return true;
   }
 
-  private timeout(): void {
+  /** A fault found in the upstream's answer by the backend (an ApiError), or the gateway's own bug. */
+  private upstreamFault(err: unknown): ApiError {
+    if (err instanceof ApiError) {
+      if (err.cause !== undefined) this.x.logger.warn({ expert: this.x.expert.config.name, replica: this.last?.replica.url, code: err.code, detail: redactSecrets(String((err.cause as Error).message ?? err.cause)) }, 'expert answered an error');
+      return err;
+    }
+    this.x.logger.error({ err, expert: this.x.expert.config.name }, 'gateway failed while relaying an answer');
+    return toApiError(err);
+  }
+
+  /** An exception in the gateway's own handling of an upstream event: 500 internal_error, logged, not retried. */
+  internalFailure(err: unknown): void {
     if (this.finished) return;
-    const attempt = this.releaseAttempt();
-    const err = new ApiError('upstream_timeout', `expert '${this.x.expert.config.name}' sent no first token within ${this.x.expert.config.timeout_ms} ms`);
-    attempt?.abort(err);
+    this.x.logger.error({ err, expert: this.x.expert.config.name }, 'gateway failed while handling an upstream answer');
+    this.fail(new ApiError('internal_error', 'internal error while relaying the answer', { cause: err }));
+  }
+
+  /** Arms the one timer for the nearest limit. */
+  private arm(): void {
+    if (this.finished) return;
+    const at = this.nextLimit();
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, at - performance.now()));
+  }
+
+  /** When the nearest limit runs out: first byte, idle, total deadline or the client's send timeout. */
+  private nextLimit(): number {
+    const cfg = this.x.expert.config;
+    let at = this.paused ? this.pausedAt + this.sendTimeoutMs : this.lastByteAt === 0 ? this.forwardedAt + cfg.timeout_ms : this.lastByteAt + cfg.idle_timeout_ms;
+    if (cfg.deadline_ms !== undefined) at = Math.min(at, this.forwardedAt + cfg.deadline_ms);
+    return at;
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.finished) return;
+    const now = performance.now();
+    const cfg = this.x.expert.config;
+    const name = cfg.name;
+    if (cfg.deadline_ms !== undefined && now - this.forwardedAt >= cfg.deadline_ms) {
+      this.timedOut(new ApiError('upstream_deadline', `expert '${name}' did not finish within the deadline of ${cfg.deadline_ms} ms`), 'neutral');
+    } else if (this.paused) {
+      if (now - this.pausedAt >= this.sendTimeoutMs) return this.clientTooSlow();
+    } else if (this.lastByteAt === 0) {
+      if (now - this.forwardedAt >= cfg.timeout_ms) return this.timedOut(new ApiError('upstream_timeout', `expert '${name}' sent no first token within ${cfg.timeout_ms} ms`), 'server_failure');
+    } else if (now - this.lastByteAt >= cfg.idle_timeout_ms) {
+      return this.timedOut(new ApiError('upstream_idle_timeout', `expert '${name}' sent nothing for ${cfg.idle_timeout_ms} ms`), 'server_failure');
+    }
+    this.arm();
+  }
+
+  private timedOut(err: ApiError, outcome: ReplicaOutcome): void {
+    this.report(this.attempt, outcome);
     this.fail(err);
+  }
+
+  /** The client read nothing for the send timeout: the upstream is closed, the slot freed, the client cut off. */
+  private clientTooSlow(): void {
+    const attempt = this.releaseAttempt();
+    this.report(attempt, 'neutral');
+    attempt?.abort(new Error('client stopped reading'));
+    slowClients.warn(this.x.logger, { expert: this.x.expert.config.name, send_timeout_ms: this.sendTimeoutMs });
+    this.errorCode = 'client_send_timeout';
+    this.x.metrics.error(this.x.expert.config.name, 'client_send_timeout');
+    this.x.res.destroy();
+    this.finish(ERROR_CODES.client_send_timeout.status);
   }
 
   private clientGone(): void {
     const attempt = this.releaseAttempt();
+    this.report(attempt, 'neutral');
     attempt?.abort(new Error('client closed the connection'));
     this.errorCode = 'client_closed';
     this.x.metrics.error(this.x.expert.config.name, 'client_closed');
@@ -321,6 +479,7 @@ export class Exchange {
 
   /** Answers with an error: a JSON body when nothing was sent yet, else an SSE error event. */
   private fail(err: ApiError): void {
+    if (this.finished) return;
     if (this.x.res.headersSent) {
       this.streamFailed(err);
       return;
@@ -328,13 +487,16 @@ export class Exchange {
     const attempt = this.releaseAttempt();
     attempt?.abort(err);
     const body = JSON.stringify(err.toBody());
-    this.sendHeaders({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, err.status);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
+    this.sendHeaders(headers, err.status);
     this.x.res.end(body);
     this.errorCode = err.code;
     this.x.metrics.error(this.x.expert.config.name, err.code);
     this.finish(err.status);
   }
 
+  /** A stream that fails midway: an SSE error event, and the metrics record the error's status, not 200. */
   private streamFailed(err: ApiError): void {
     const attempt = this.releaseAttempt();
     attempt?.abort(err);
@@ -342,11 +504,10 @@ export class Exchange {
     this.x.res.end(sseError(err.toBody()));
     this.errorCode = err.code;
     this.x.metrics.error(this.x.expert.config.name, err.code);
-    this.finish(this.status || err.status);
+    this.finish(err.status);
   }
 
   private sendHeaders(headers: Record<string, string>, status = 200): void {
-    clearTimeout(this.timer);
     const x = this.x;
     const attempt = this.last;
     // A flat [name, value, ...] list: node:http takes it as is, with no object to build or walk.

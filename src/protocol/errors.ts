@@ -2,6 +2,7 @@
  * Errors with stable codes, mapped to OpenAI-style bodies: {"error": {message, type, code, param}}.
  * Every module that answers HTTP (gateway, simulator, stubs) throws or returns these.
  */
+import { ExpertRouterError } from '../common/errors.js';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -29,6 +30,18 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   invalid_config: { status: 400, type: 'invalid_request_error' },
   overloaded: { status: 429, type: 'overloaded_error' },
+  /** The request waited for an admission slot longer than the wait limit. */
+  queue_timeout: { status: 503, type: 'overloaded_error' },
+  /** Every replica of the expert is out of rotation (circuit breaker open, or ejected). */
+  circuit_open: { status: 503, type: 'upstream_error' },
+  /** The expert answered 503 (overloaded or starting). */
+  upstream_unavailable: { status: 503, type: 'upstream_error' },
+  /** The client left before the answer (recorded, never sent). */
+  client_closed: { status: 499, type: 'invalid_request_error' },
+  /** The gateway is at its cap on open client connections (sent raw, before any request is read). */
+  too_many_connections: { status: 503, type: 'overloaded_error' },
+  /** The client stopped reading the answer for longer than the send timeout. */
+  client_send_timeout: { status: 408, type: 'timeout_error' },
   no_healthy_replica: { status: 503, type: 'upstream_error' },
   not_ready: { status: 503, type: 'server_error' },
   shutting_down: { status: 503, type: 'server_error' },
@@ -36,6 +49,9 @@ export const ERROR_CODES = {
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   upstream_bad_response: { status: 502, type: 'upstream_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
+  /** The expert sent no byte for longer than the stream idle limit, or ran past the total deadline. */
+  upstream_idle_timeout: { status: 504, type: 'timeout_error' },
+  upstream_deadline: { status: 504, type: 'timeout_error' },
   upstream_stream_error: { status: 502, type: 'upstream_error' },
   injected_fault: { status: 500, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
@@ -47,8 +63,7 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
 }
 
-export class ApiError extends Error {
-  readonly code: ErrorCode;
+export class ApiError extends ExpertRouterError<ErrorCode> {
   readonly status: number;
   readonly type: ErrorType;
   /** The request field at fault, when one is. */
@@ -57,9 +72,7 @@ export class ApiError extends Error {
   readonly retryAfterS: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; cause?: unknown; retryAfterS?: number } = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'ApiError';
-    this.code = code;
+    super(code, message, { cause: options.cause });
     this.status = options.status ?? ERROR_CODES[code].status;
     this.type = ERROR_CODES[code].type;
     this.param = options.param ?? null;

@@ -65,7 +65,7 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
     res.destroy(apiError);
     return;
   }
-  sendJson(res, apiError.status, apiError.toBody(), headers);
+  sendJson(res, apiError.status, apiError.toBody(), apiError.retryAfterS === undefined ? headers : { 'retry-after': String(Math.ceil(apiError.retryAfterS)), ...headers });
 }
 
 /**

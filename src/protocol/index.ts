@@ -4,3 +4,4 @@ export * from './sse.js';
 export * from './openai.js';
 export * from './chat-template.js';
 export * from './triton.js';
+export * from './client-connections.js';

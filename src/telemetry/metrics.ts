@@ -16,6 +16,10 @@ export interface ReplicaSeries {
   promptTokens: { inc(n: number): void };
   completionTokens: { inc(n: number): void };
   up: { set(value: number): void };
+  /** The replica's circuit breaker: 0 closed, 1 open, 2 half-open. */
+  circuit: { set(value: number): void };
+  /** 1 while outlier detection has the replica ejected. */
+  ejected: { set(value: number): void };
 }
 
 class Value {
@@ -121,10 +125,12 @@ export class GatewayMetrics {
   private readonly tokens = counter('expert_router_tokens_total', 'Tokens reported by the experts, by kind (prompt, completion).', ['expert', 'replica', 'kind']);
   private readonly inFlight = gauge('expert_router_in_flight_requests', 'Requests being served, by expert and replica.', ['expert', 'replica']);
   private readonly replicaUp = gauge('expert_router_replica_up', '1 when the replica takes requests, 0 when marked down.', ['expert', 'replica']);
+  private readonly replicaCircuit = gauge('expert_router_replica_circuit_state', 'The replica\'s circuit breaker: 0 closed, 1 open, 2 half-open (as of its latest request).', ['expert', 'replica']);
+  private readonly replicaEjected = gauge('expert_router_replica_ejected', '1 while outlier detection keeps the replica out of rotation (as of its latest request).', ['expert', 'replica']);
   private readonly retries = counter('expert_router_retries_total', 'Requests retried on another replica after an upstream failure before the first byte.', ['expert']);
   private readonly decisions = counter('expert_router_routing_decisions_total', 'Routing decisions by classifier cluster and chosen expert (cluster "none" when the request named an expert).', ['cluster', 'label', 'expert']);
   private readonly classifySeconds = histogram('expert_router_classification_seconds', 'Time to classify one prompt.', [], CLASSIFY_BUCKETS);
-  private readonly families = [this.requests, this.errors, this.ttft, this.duration, this.tokens, this.inFlight, this.replicaUp, this.retries, this.decisions, this.classifySeconds];
+  private readonly families = [this.requests, this.errors, this.ttft, this.duration, this.tokens, this.inFlight, this.replicaUp, this.replicaCircuit, this.replicaEjected, this.retries, this.decisions, this.classifySeconds];
 
   readonly contentType = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -136,6 +142,8 @@ export class GatewayMetrics {
       promptTokens: this.tokens.get(expert, replica, 'prompt'),
       completionTokens: this.tokens.get(expert, replica, 'completion'),
       up: this.replicaUp.get(expert, replica),
+      circuit: this.replicaCircuit.get(expert, replica),
+      ejected: this.replicaEjected.get(expert, replica),
     };
   }
 

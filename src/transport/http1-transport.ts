@@ -1,69 +1,29 @@
 /**
- * A keep-alive HTTP/1.1 connection pool to one upstream origin, written for the relay's hot path:
- * a request is written to an idle connection at once, in one write, and the answer is read with
- * ResponseParser straight from the socket's reads. (A general client such as undici defers the write
- * on a reused connection to a later turn of the event loop and re-parses through its own layers;
- * on a 2-core machine relaying thousands of token chunks a second both cost what the gateway is
- * allowed to add.) One request per connection at a time, no pipelining; abort destroys the
- * connection, which is how a server learns that the client left.
+ * The hand-written keep-alive HTTP/1.1 transport to one upstream origin, written for the relay's
+ * hot path: a request is written to an idle connection at once, in one write, and the answer is
+ * read with ResponseParser straight from the socket's reads. One request per connection at a time,
+ * no pipelining; abort destroys the connection, which is how a server learns that the client left.
+ * It never re-sends a request: a reused connection that closes before any answer byte fails with
+ * the replayable `stale_connection`, and the exchange decides the one retry.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { ResponseParseError, TransportError, socketFailure } from './errors.js';
+import { assertRequestHeaders } from './request-headers.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-
-export interface UpstreamRequest {
-  method: 'GET' | 'POST' | 'HEAD';
-  path: string;
-  /** Lower-case names; host and content-length are added. Pass the same object each time (its text is cached). */
-  headers: Record<string, string>;
-  body?: string | Buffer;
-}
-
-/** Handed back by request(): stops or throttles the exchange. */
-export interface UpstreamControl {
-  abort(reason: Error): void;
-  pause(): void;
-  resume(): void;
-  readonly aborted: boolean;
-}
-
-/** Receives one exchange's events; each request ends with exactly one of onEnd or onError. */
-export interface UpstreamHandler {
-  onStart(status: number, headers: Record<string, string>): void;
-  /** `framed`, `more`: the same bytes as one whole chunk frame as the upstream sent it; more bytes of the read follow (see ResponseParser). */
-  onData(data: Buffer, framed: Buffer | undefined, more: boolean): void;
-  onEnd(): void;
-  onError(err: Error): void;
-}
-
-export interface Http1PoolOptions {
-  /** Cap on open connections (default: unlimited, one per concurrent request); the excess waits in FIFO order. */
-  connections?: number;
-  /** Idle connections are closed after this long (or sooner when the server's Keep-Alive header says so). */
-  keepAliveMs: number;
-  connectTimeoutMs?: number;
-}
-
-/** A transport failure with a stable code (node's own codes, e.g. ECONNREFUSED, pass through unchanged). */
-export class UpstreamError extends Error {
-  constructor(message: string, readonly code: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+import type { ResponseHeaders, TransportControl, TransportHandler, TransportOptions, TransportRequest, UpstreamTransport } from './types.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const SWEEP_MS = 1_000;
 
-class Call implements UpstreamControl, ResponseEvents {
+class Call implements TransportControl, ResponseEvents {
   conn: Connection | undefined;
   aborted = false;
-  /** Sent again on a fresh connection after a reused one closed without answering. */
-  retried = false;
   private finished = false;
   private paused = false;
-  private parser: ResponseParser;
+  private readonly parser: ResponseParser;
 
-  constructor(private readonly pool: Http1Pool, readonly request: UpstreamRequest, private readonly handler: UpstreamHandler) {
+  constructor(private readonly transport: Http1Transport, readonly request: TransportRequest, private readonly handler: TransportHandler) {
     this.parser = new ResponseParser(this, request.method === 'HEAD');
   }
 
@@ -71,7 +31,7 @@ class Call implements UpstreamControl, ResponseEvents {
   attach(conn: Connection): void {
     this.conn = conn;
     if (this.paused) conn.socket.pause();
-    this.pool.writeRequest(conn.socket, this.request);
+    this.transport.writeRequest(conn.socket, this.request);
   }
 
   get answered(): boolean {
@@ -82,29 +42,29 @@ class Call implements UpstreamControl, ResponseEvents {
     try {
       this.parser.push(bytes);
     } catch (err) {
+      // Only the parser's own errors are the upstream's fault; anything else is a bug and propagates.
+      if (!(err instanceof ResponseParseError)) throw err;
       this.conn?.socket.destroy();
       // Bytes after a complete response: the answer stands, the connection (destroyed) does not.
-      if (!this.parser.done) return this.fail(err as Error);
+      if (!this.parser.done) return this.fail(err);
     }
     if (this.parser.done && !this.finished) this.succeed();
   }
 
   /** The connection closed under this call. */
-  closed(cause: Error | undefined): void {
+  closed(conn: Connection, cause: Error | undefined): void {
     if (this.finished) return;
     try {
       this.parser.end();
     } catch (err) {
-      const code = (cause as { code?: string } | undefined)?.code ?? 'UPSTREAM_CLOSED';
-      // A connection that failed before any answer (refused, reset, timed out) is described by its own error.
-      const message = cause && !this.answered ? cause.message : cause ? `${(err as Error).message}: ${cause.message}` : (err as Error).message;
-      this.fail(new UpstreamError(message, code, { cause }));
+      if (!(err instanceof ResponseParseError)) throw err;
+      this.fail(socketFailure(cause, { connected: conn.connected, answered: this.answered, reused: conn.served > 1 }, err.message));
       return;
     }
     this.succeed();
   }
 
-  fail(err: Error): void {
+  fail(err: TransportError): void {
     if (this.finished) return;
     this.finished = true;
     if (this.conn?.call === this) this.conn.call = undefined;
@@ -116,11 +76,11 @@ class Call implements UpstreamControl, ResponseEvents {
     this.finished = true;
     const conn = this.conn;
     this.conn = undefined;
-    if (conn) this.pool.release(conn, this.parser.keepAlive);
+    if (conn) this.transport.release(conn, this.parser.keepAlive);
     this.handler.onEnd();
   }
 
-  onHead(status: number, headers: Record<string, string>): void {
+  onHead(status: number, headers: ResponseHeaders): void {
     if (this.conn) this.conn.applyKeepAliveHint(headers['keep-alive']);
     if (!this.aborted) this.handler.onStart(status, headers);
   }
@@ -140,8 +100,10 @@ class Call implements UpstreamControl, ResponseEvents {
     if (conn) {
       conn.call = undefined;
       conn.socket.destroy();
-    } else this.pool.dequeue(this);
-    this.fail(reason);
+    } else this.transport.dequeue(this);
+    this.finished = true;
+    this.conn = undefined;
+    this.handler.onError(reason instanceof TransportError ? reason : new TransportError('transport_closed', reason.message, { cause: reason }));
   }
 
   pause(): void {
@@ -159,10 +121,11 @@ class Connection {
   call: Call | undefined;
   idleSince = 0;
   served = 0;
+  connected = false;
   keepAliveMs: number;
   private error: Error | undefined;
 
-  constructor(private readonly pool: Http1Pool, readonly socket: Socket, keepAliveMs: number) {
+  constructor(private readonly transport: Http1Transport, readonly socket: Socket, keepAliveMs: number) {
     this.keepAliveMs = keepAliveMs;
     socket.on('data', (bytes: Buffer) => {
       if (this.call) this.call.read(bytes);
@@ -170,7 +133,7 @@ class Connection {
       else socket.destroy();
     });
     socket.on('error', (err) => (this.error = err));
-    socket.on('close', () => this.pool.closed(this, this.error));
+    socket.on('close', () => this.transport.closed(this, this.error));
   }
 
   /** `Keep-Alive: timeout=N`: the server closes idle connections after N s, so stop reusing them a second before. */
@@ -179,9 +142,19 @@ class Connection {
     const seconds = /timeout=(\d+)/i.exec(value)?.[1];
     if (seconds !== undefined) this.keepAliveMs = Math.min(this.keepAliveMs, Math.max(0, Number(seconds) * 1000 - 1000));
   }
+
+  /**
+   * The idle-socket check before reuse (as undici does since its keep-alive advisory): a socket that
+   * the server half-closed, that errored, that holds unread bytes or outlived its keep-alive time is
+   * not written to.
+   */
+  reusable(now: number): boolean {
+    const s = this.socket;
+    return !s.destroyed && s.writable && !s.readableEnded && s.readableLength === 0 && this.error === undefined && now - this.idleSince < this.keepAliveMs;
+  }
 }
 
-export class Http1Pool {
+export class Http1Transport implements UpstreamTransport {
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
   private readonly queue: Call[] = [];
@@ -192,9 +165,9 @@ export class Http1Pool {
   private readonly port: number;
   private readonly tls: boolean;
   private readonly hostHeader: string;
-  private readonly heads = new WeakMap<Record<string, string>, string>();
+  private readonly heads = new WeakMap<object, string>();
 
-  constructor(readonly origin: string, private readonly opts: Http1PoolOptions) {
+  constructor(readonly origin: string, private readonly opts: TransportOptions) {
     const url = new URL(origin);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`upstream '${origin}' is not http or https`);
     this.tls = url.protocol === 'https:';
@@ -205,23 +178,33 @@ export class Http1Pool {
     this.sweeper.unref();
   }
 
-  /** Connections open now (busy or idle). */
   get connections(): number {
     return this.open;
   }
 
-  request(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
+  request(request: TransportRequest, handler: TransportHandler): TransportControl {
     const call = new Call(this, request, handler);
     if (this.closing) {
-      call.fail(new UpstreamError(`connection pool to ${this.origin} is closed`, 'UPSTREAM_CLOSED'));
+      call.fail(new TransportError('transport_closed', 'the connection pool is closed'));
       return call;
     }
-    this.assign(call, false);
+    try {
+      assertRequestHeaders(request.headers);
+    } catch (err) {
+      call.fail(err as TransportError);
+      return call;
+    }
+    this.assign(call);
     return call;
   }
 
-  private assign(call: Call, fresh: boolean): void {
-    const conn = fresh ? undefined : this.idle.pop();
+  private assign(call: Call): void {
+    const now = performance.now();
+    let conn = this.idle.pop();
+    while (conn && !conn.reusable(now)) {
+      conn.socket.destroy();
+      conn = this.idle.pop();
+    }
     if (conn) this.run(conn, call);
     else if (this.opts.connections === undefined || this.open < this.opts.connections) this.connect(call);
     else this.queue.push(call);
@@ -243,15 +226,16 @@ export class Http1Pool {
     this.all.add(conn);
     conn.call = call;
     call.conn = conn;
-    socket.setTimeout(timeout, () => socket.destroy(new UpstreamError(`connect to ${this.origin} timed out after ${timeout} ms`, 'UPSTREAM_CONNECT_TIMEOUT')));
+    socket.setTimeout(timeout, () => socket.destroy(new TransportError('connect_timeout', `connect timed out after ${timeout} ms`)));
     socket.once(this.tls ? 'secureConnect' : 'connect', () => {
       socket.setTimeout(0);
+      conn.connected = true;
       if (this.tls) socket.setNoDelay(true);
       if (conn.call === call) this.run(conn, call);
     });
   }
 
-  writeRequest(socket: Socket, request: UpstreamRequest): void {
+  writeRequest(socket: Socket, request: TransportRequest): void {
     let head = this.heads.get(request.headers);
     if (head === undefined) {
       head = `host: ${this.hostHeader}\r\n`;
@@ -277,12 +261,12 @@ export class Http1Pool {
       conn.socket.destroy();
       return;
     }
+    conn.idleSince = performance.now();
     const next = this.queue.shift();
     if (next) {
       this.run(conn, next);
       return;
     }
-    conn.idleSince = performance.now();
     this.idle.push(conn);
   }
 
@@ -293,15 +277,7 @@ export class Http1Pool {
     if (at !== -1) this.idle.splice(at, 1);
     const call = conn.call;
     conn.call = undefined;
-    if (call) {
-      // A server may close an idle keep-alive connection just as a request is written to it; the
-      // request never reached it, so it goes once more on a new connection.
-      if (conn.served > 1 && !call.answered && !call.retried && !this.closing) {
-        call.retried = true;
-        call.conn = undefined;
-        this.assign(call, true);
-      } else call.closed(error);
-    }
+    if (call) call.closed(conn, error);
     // A connection slot is free: the oldest waiting request takes it.
     if (this.queue.length > 0 && !this.closing && (this.opts.connections === undefined || this.open < this.opts.connections)) this.connect(this.queue.shift()!);
   }
@@ -319,7 +295,7 @@ export class Http1Pool {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.sweeper);
-    for (const call of this.queue.splice(0)) call.fail(new UpstreamError(`connection pool to ${this.origin} is closed`, 'UPSTREAM_CLOSED'));
+    for (const call of this.queue.splice(0)) call.fail(new TransportError('transport_closed', 'the connection pool is closed'));
     this.idle.length = 0;
     await Promise.all(
       [...this.all].map((conn) => new Promise<void>((resolve) => {
