@@ -3,7 +3,7 @@
  * options and results, and the errors they throw; each capability's full surface is its subpath
  * (`expert-router/classifier`, `/gateway`, `/sim`, `/harness`, `/experiment`).
  */
-export { ExpertRouterError, isExpertRouterError } from './common/errors.js';
+export { ExpertRouterError } from './common/errors.js';
 export { ApiError, ERROR_CODES, type ErrorCode, type OpenAIErrorBody } from './protocol/errors.js';
 
 // Classifier: train or load a model, classify a prompt.

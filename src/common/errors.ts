@@ -12,8 +12,3 @@ export class ExpertRouterError<Code extends string = string> extends Error {
     this.name = new.target.name;
   }
 }
-
-/** True for any error of the project with a stable code. */
-export function isExpertRouterError(err: unknown): err is ExpertRouterError {
-  return err instanceof ExpertRouterError;
-}
