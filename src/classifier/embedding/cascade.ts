@@ -36,7 +36,7 @@ export type CascadeCounts = Record<DecisionReason, number>;
 
 export class EmbeddingCascade {
   readonly threshold: number;
-  readonly counts: CascadeCounts = { confident: 0, embedded: 0, cached: 0, timeout: 0, overloaded: 0, error: 0, aborted: 0 };
+  readonly counts: CascadeCounts = { confident: 0, unread: 0, embedded: 0, cached: 0, timeout: 0, overloaded: 0, error: 0, aborted: 0 };
   private readonly join: LabelJoin;
   private readonly cache: LruCache<string, Prediction>;
   private inFlight = 0;
@@ -64,9 +64,13 @@ export class EmbeddingCascade {
     this.cache = new LruCache(cacheSize);
   }
 
-  /** Whether a lexical prediction goes to the embedding tier (synchronous: the gateway's hot path asks). */
-  escalates(lexical: Prediction): boolean {
-    return lexical.confidence < this.threshold;
+  /**
+   * Whether a prompt goes to the embedding tier: its lexical confidence is below the threshold and the
+   * head's encoder reads its script. Synchronous, and only a comparison for a confident prediction (the
+   * gateway's hot path asks for every prompt).
+   */
+  escalates(lexical: Prediction, text: string): boolean {
+    return lexical.confidence < this.threshold && this.opts.head.reads(text);
   }
 
   /** Escalations waiting for an embedding now. */
@@ -76,7 +80,8 @@ export class EmbeddingCascade {
 
   /** The decision for `text`, whose lexical prediction is `lexical`; never rejects. */
   async decide(text: string, lexical: Prediction, signal?: AbortSignal): Promise<CascadeDecision> {
-    if (!this.escalates(lexical)) return this.lexical(lexical, 'confident');
+    if (lexical.confidence >= this.threshold) return this.lexical(lexical, 'confident');
+    if (!this.opts.head.reads(text)) return this.lexical(lexical, 'unread');
     const key = createHash('sha256').update(text).digest('base64');
     const hit = this.cache.get(key);
     if (hit) {

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EmbeddingError } from './errors.js';
-import { EmbeddingHead, type HeadMetadata } from './head.js';
+import { EmbeddingHead, type HeadMetadata, type HeadScripts } from './head.js';
 
 export const HEAD_FORMAT = 'expert-router-embedding-head';
 export const HEAD_VERSION = 1;
@@ -33,6 +33,7 @@ export function serializeHead(head: EmbeddingHead): string {
       dimension: head.dimension,
       labels: head.labels,
       max_chars: head.maxChars,
+      scripts: head.scripts,
       metadata: head.metadata,
       bias: toBase64(head.bias),
       weights: toBase64(head.weights),
@@ -69,6 +70,7 @@ export function parseHead(text: string, source: string): EmbeddingHead {
       dimension: int('dimension'),
       labels: o.labels as string[],
       maxChars: int('max_chars'),
+      scripts: str('scripts') as HeadScripts,
       metadata: o.metadata as HeadMetadata,
       bias: fromBase64(str('bias'), `${source}: bias`),
       weights: fromBase64(str('weights'), `${source}: weights`),

@@ -20,6 +20,24 @@ export interface HeadMetadata {
   corpusDigest: string | null;
 }
 
+/**
+ * Which prompts the head's encoder can read: `any`, or `latin` (an English encoder such as USE lite: its
+ * vocabulary has no CJK, Cyrillic, Arabic or Devanagari words, so such prompts embed to noise).
+ */
+export type HeadScripts = 'any' | 'latin';
+export const HEAD_SCRIPTS: readonly HeadScripts[] = ['any', 'latin'];
+
+const LETTER = /\p{L}/gu;
+const LATIN_LETTER = /\p{Script=Latin}/gu;
+
+/** Whether an encoder reading `scripts` reads `text`: always for `any`; for `latin`, when at least half its letters (within maxChars) are Latin. */
+export function readsScript(text: string, scripts: HeadScripts, maxChars: number): boolean {
+  if (scripts === 'any') return true;
+  const head = text.length > maxChars ? text.slice(0, maxChars) : text;
+  const letters = head.match(LETTER)?.length ?? 0;
+  return letters === 0 || 2 * (head.match(LATIN_LETTER)?.length ?? 0) >= letters;
+}
+
 export interface HeadParts {
   /** The provider whose vector space the head was trained in (EmbeddingProvider.name), and its model. */
   provider: string;
@@ -28,6 +46,7 @@ export interface HeadParts {
   labels: string[];
   /** Prompts are cut to this many characters before they are embedded, in training and in use alike. */
   maxChars: number;
+  scripts: HeadScripts;
   /** Row-major: labels.length rows of `dimension` weights. */
   weights: Float32Array;
   bias: Float32Array;
@@ -40,6 +59,7 @@ export class EmbeddingHead {
   readonly dimension: number;
   readonly labels: readonly string[];
   readonly maxChars: number;
+  readonly scripts: HeadScripts;
   readonly weights: Float32Array;
   readonly bias: Float32Array;
   readonly metadata: HeadMetadata;
@@ -56,9 +76,16 @@ export class EmbeddingHead {
     this.dimension = dimension;
     this.labels = Object.freeze([...labels]);
     this.maxChars = parts.maxChars;
+    if (!HEAD_SCRIPTS.includes(parts.scripts)) throw new EmbeddingError('head_corrupt', `head scripts must be one of ${HEAD_SCRIPTS.join(', ')}, got '${String(parts.scripts)}'`);
+    this.scripts = parts.scripts;
     this.weights = parts.weights;
     this.bias = parts.bias;
     this.metadata = parts.metadata;
+  }
+
+  /** Whether the head's encoder reads `text` (readsScript). */
+  reads(text: string): boolean {
+    return readsScript(text, this.scripts, this.maxChars);
   }
 
   /** Probability per label (in `labels` order) for one vector; the vector is scaled to unit length first. */
@@ -101,6 +128,8 @@ export interface TrainHeadOptions {
   provider: string;
   model: string;
   maxChars: number;
+  /** Default `any`. */
+  scripts?: HeadScripts;
   /** Gradient steps over the whole set (default 300). */
   epochs?: number;
   /** L2 penalty on the weights (default 1e-4). */
@@ -194,6 +223,7 @@ export function trainHead(vectors: readonly Float32Array[], labelsOf: readonly s
     dimension: dim,
     labels,
     maxChars: opts.maxChars,
+    scripts: opts.scripts ?? 'any',
     weights,
     bias,
     metadata: { examples: n, perLabel, trainAccuracy: correct / n, epochs, l2, source: opts.source ?? null, corpusDigest: opts.corpusDigest ?? null },

@@ -2,7 +2,7 @@ export type { CascadeDecision, DecisionReason, DecisionTier, EmbeddingProvider }
 export { EmbeddingError, type EmbeddingErrorCode } from './errors.js';
 export { UseLiteProvider, USE_LITE_NAME, USE_LITE_MODEL, USE_LITE_DIMENSION, type UseLiteOptions } from './use-lite-provider.js';
 export { RemoteEmbeddingProvider, EMBEDDINGS_PATH, type RemoteEmbeddingOptions } from './remote-provider.js';
-export { EmbeddingHead, trainHead, type HeadMetadata, type HeadParts, type TrainHeadOptions } from './head.js';
+export { EmbeddingHead, trainHead, readsScript, HEAD_SCRIPTS, type HeadMetadata, type HeadParts, type HeadScripts, type TrainHeadOptions } from './head.js';
 export { loadHead, saveHead, parseHead, serializeHead, HEAD_FORMAT, HEAD_VERSION } from './head-artifact.js';
 export { LabelJoin } from './combine.js';
 export { EmbeddingCascade, type CascadeOptions, type CascadeCounts } from './cascade.js';

@@ -18,10 +18,11 @@ export type DecisionTier = 'lexical' | 'embedding';
 
 /**
  * Why the decision stands as it does: `confident` (lexical confidence at or above the threshold),
+ * `unread` (below it, but the head's encoder does not read the prompt's script, e.g. Chinese for USE lite),
  * `embedded` (the embedding tier decided), `cached` (an earlier embedding decision for the same prompt),
  * or the failure that left the lexical decision standing: `timeout`, `overloaded`, `error`, `aborted`.
  */
-export type DecisionReason = 'confident' | 'embedded' | 'cached' | 'timeout' | 'overloaded' | 'error' | 'aborted';
+export type DecisionReason = 'confident' | 'unread' | 'embedded' | 'cached' | 'timeout' | 'overloaded' | 'error' | 'aborted';
 
 export interface CascadeDecision {
   /** The decision: the lexical prediction, or one with the embedding tier's cluster, label and combined confidence. */

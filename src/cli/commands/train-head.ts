@@ -68,6 +68,8 @@ export function registerTrainHead(program: Command): void {
         const head = await buildHead(provider, examples, {
           model: opts.provider === 'remote' ? opts.model! : USE_LITE_MODEL,
           maxChars: opts.maxChars,
+          // USE lite's vocabulary is English: it is trained on, and asked about, prompts mostly in Latin script.
+          scripts: opts.provider === 'remote' ? 'any' : 'latin',
           batchSize: opts.batchSize,
           concurrency: opts.workers,
           epochs: opts.epochs,

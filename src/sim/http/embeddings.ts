@@ -14,7 +14,7 @@ import { countPromptTokens } from '../tokenizer.js';
 import type { RequestContext } from './context.js';
 import { beforeFirstToken } from './job-runner.js';
 
-export const EMBEDDING_DIMENSION = 384;
+export const EMBEDDING_DIMENSION = 768;
 export const EMBEDDING_BASE_MS = 4;
 export const EMBEDDING_PER_TOKEN_MS = 0.02;
 /** Inputs per request and characters per input read, as an encoder with a 512-token window would. */

@@ -24,7 +24,7 @@ describe('EmbeddingCascade thresholds', () => {
     const provider = new ScriptedProvider(constant(MATH));
     const c = cascade(provider);
     const lexical = prediction(0, 0.6);
-    expect(c.escalates(lexical)).toBe(false);
+    expect(c.escalates(lexical, 'a confident prompt')).toBe(false);
     const d = await c.decide('a confident prompt', lexical);
     expect(d).toMatchObject({ tier: 'lexical', reason: 'confident', embeddingMs: 0 });
     expect(d.prediction).toBe(lexical);
@@ -51,8 +51,19 @@ describe('EmbeddingCascade thresholds', () => {
 
   it('threshold 0 never escalates, threshold 1 always does', async () => {
     const provider = new ScriptedProvider(constant(MATH));
-    expect(cascade(provider, { threshold: 0 }).escalates(prediction(0, 0.01))).toBe(false);
-    expect(cascade(provider, { threshold: 1 }).escalates(prediction(0, 0.99))).toBe(true);
+    expect(cascade(provider, { threshold: 0 }).escalates(prediction(0, 0.01), 'x')).toBe(false);
+    expect(cascade(provider, { threshold: 1 }).escalates(prediction(0, 0.99), 'x')).toBe(true);
+  });
+
+  it('a head for Latin script leaves prompts mostly in other scripts to the lexical tier', async () => {
+    const provider = new ScriptedProvider(constant(MATH));
+    const c = cascade(provider, { head: axisHead('fake', 'latin') });
+    expect(c.escalates(prediction(0, 0.3), '证明这个级数收敛')).toBe(false);
+    expect(c.escalates(prediction(0, 0.3), 'Докажите, что ряд сходится (series)')).toBe(false);
+    expect(c.escalates(prediction(0, 0.3), 'Demuestra que la serie converge: 1/n^2')).toBe(true);
+    expect(c.escalates(prediction(0, 0.3), 'sum of 1/n² for n ≥ 1 — 收敛?')).toBe(true);
+    expect(await c.decide('证明这个级数收敛', prediction(0, 0.3))).toMatchObject({ tier: 'lexical', reason: 'unread' });
+    expect(provider.calls).toHaveLength(0);
   });
 
   it('cuts the prompt to the head\'s maxChars before embedding', async () => {

@@ -1,6 +1,6 @@
 /** Shared pieces of the embedding tier's tests: a scriptable provider, a two-dimensional head, predictions. */
 import { EmbeddingHead } from '../../../src/classifier/embedding/index.js';
-import type { EmbeddingProvider } from '../../../src/classifier/embedding/index.js';
+import type { EmbeddingProvider, HeadScripts } from '../../../src/classifier/embedding/index.js';
 import type { Prediction } from '../../../src/classifier/index.js';
 
 export const LABELS = ['code', 'math', 'general'];
@@ -15,7 +15,7 @@ export function prediction(cluster: number, confidence: number): Prediction {
  * A head over 3-dimensional vectors whose probabilities follow the vector's axis: (1,0,0) is code,
  * (0,1,0) math, (0,0,1) general, each with probability about 0.93.
  */
-export function axisHead(provider = 'fake'): EmbeddingHead {
+export function axisHead(provider = 'fake', scripts: HeadScripts = 'any'): EmbeddingHead {
   const weights = new Float32Array([3, 0, 0, 0, 3, 0, 0, 0, 3].map((w) => w * 1.2));
   return new EmbeddingHead({
     provider,
@@ -23,6 +23,7 @@ export function axisHead(provider = 'fake'): EmbeddingHead {
     dimension: 3,
     labels: ['code', 'general', 'math'].sort(),
     maxChars: 100,
+    scripts,
     // Rows in the sorted label order (code, general, math): code on x, general on z, math on y.
     weights: new Float32Array([...weights.subarray(0, 3), ...weights.subarray(6, 9), ...weights.subarray(3, 6)]),
     bias: new Float32Array(3),

@@ -69,6 +69,7 @@ describe('head artifact', () => {
     ['another format', '{"format":"x"}', /not an embedding head/],
     ['a newer version', JSON.stringify({ ...JSON.parse(serializeHead(axisHead())), version: 99 }), /head version 99/],
     ['short weights', JSON.stringify({ ...JSON.parse(serializeHead(axisHead())), weights: Buffer.alloc(8).toString('base64') }), /weights hold 2 values, expected 3 x 3/],
+    ['an unknown script set', JSON.stringify({ ...JSON.parse(serializeHead(axisHead())), scripts: 'cyrillic' }), /scripts must be one of any, latin/],
     ['no labels', JSON.stringify({ ...JSON.parse(serializeHead(axisHead())), labels: 'code' }), /'labels' must be a list/],
   ])('refuses %s with head_corrupt naming the source', (_, text, message) => {
     let err: unknown;
