@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClassifierError } from './errors.js';
 import { readExamples } from './examples.js';
@@ -30,6 +30,11 @@ function jsonlFiles(dir: string, what: string): string[] {
     .sort();
   if (files.length === 0) throw new ClassifierError('data_empty', `no .jsonl files in the ${what} folder ${dir}`);
   return files;
+}
+
+/** How a model's metadata names a corpus folder's training files: `corpus/train/**\/*.jsonl`. */
+export function corpusSource(dir: string): string {
+  return `${basename(resolve(dir))}/train/**/*.jsonl`;
 }
 
 /** The training files of a corpus folder, relative to it (`train/code/seed.jsonl`, ...), sorted. */

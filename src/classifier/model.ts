@@ -4,7 +4,7 @@
  * prompt's features against quantised weights; `predict` is the microsecond hot path.
  */
 import { labelConfidence } from './calibration.js';
-import { COUNT_BITS, COUNT_MAX, Featurizer, type FeatureSettings } from './featurize.js';
+import { COUNT_BITS, COUNT_MAX, Featurizer, type FeatureSettings, type FeatureTerm } from './featurize.js';
 import type { Prediction, PromptClassifier } from './types.js';
 
 export interface ClusterInfo {
@@ -412,6 +412,11 @@ export class ClassifierModel implements PromptClassifier {
     });
     const weight = (c: FeatureContribution) => Math.max(...c.perCluster.map(Math.abs));
     return out.sort((a, b) => weight(b) - weight(a) || a.index - b.index);
+  }
+
+  /** The prompt's features with readable names (Featurizer.terms with the model's settings). */
+  terms(text: string): FeatureTerm[] {
+    return this.featurizer.terms(text);
   }
 
   /** Bytes held by the model's arrays (row data, stored arrays, the featurizer's table). */
