@@ -72,7 +72,7 @@ function decisionDetail(rc: RequestContext, decision: RouteDecision): Record<str
 /**
  * POST /v1/route: the decision for a chat (messages) or completion (prompt) body, exactly as a
  * completion request would get it (x-session-id included); `model` defaults to auto. Nothing is
- * forwarded.
+ * forwarded. With `?explain=1` it adds the features that drove the classification.
  */
 export async function route(ctx: GatewayContext, rc: RequestContext, req: IncomingMessage): Promise<Answer> {
   const raw = parseJsonObject(await readBody(req, rc.generation.config.limits.body_bytes));
@@ -83,7 +83,27 @@ export async function route(ctx: GatewayContext, rc: RequestContext, req: Incomi
   rc.decision = decision;
   recordDecision(ctx, decision);
   if (rc.caller) Authenticator.requireExpert(rc.caller, decision.expert.config.name);
-  return json(decisionDetail(rc, decision));
+  const detail = decisionDetail(rc, decision);
+  if (wantsExplanation(req.url)) detail.explain = await explanation(rc, decision);
+  return json(detail);
+}
+
+function wantsExplanation(url: string | undefined): boolean {
+  const q = url?.indexOf('?') ?? -1;
+  if (q === -1) return false;
+  const value = new URLSearchParams(url!.slice(q + 1)).get('explain');
+  return value === '1' || value === 'true';
+}
+
+/**
+ * The features behind the classifier's decision (`/v1/route?explain=1`): null when nothing was
+ * classified, or when the classifier is not one of the project's models (a custom PromptClassifier).
+ */
+async function explanation(rc: RequestContext, decision: RouteDecision): Promise<unknown> {
+  if (!decision.prediction) return null;
+  const { ClassifierModel, explainPrediction } = await import('../classifier/index.js');
+  const classifier = rc.generation.router.classifier;
+  return classifier instanceof ClassifierModel ? explainPrediction(classifier, decision.text) : null;
 }
 
 export function healthz(): Answer {

@@ -5,7 +5,9 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningGateway } from '../../src/gateway/index.js';
+import { parseGatewayConfig } from '../../src/config/index.js';
+import { startGateway, type RunningGateway } from '../../src/gateway/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { completionRequests, startTestOpenAIStub, type TestOpenAIStub } from '../helpers/openai-stub.js';
 import { chat, openaiExpert, postJson, startTestGateway } from './setup.js';
 
@@ -159,5 +161,40 @@ describe('routing decisions: unknown names classified, shared upstream models', 
     expect(await decision(await post('hello, the weather?'))).toMatchObject({ expert: 'general', reason: 'classified' });
     // Math does not serve llama3: the request stays with the first expert that does.
     expect(await decision(await post('solve the integral equation'))).toMatchObject({ expert: 'general', reason: 'pinned' });
+  });
+});
+
+describe('routing decisions: /v1/route?explain=1', () => {
+  let stubs: TestOpenAIStub[];
+  let gw: RunningGateway;
+  let keyword: RunningGateway;
+
+  beforeAll(async () => {
+    stubs = await Promise.all(['general', 'code'].map((n) => startTestOpenAIStub(n)));
+    const experts = [openaiExpert('general', [stubs[0].url], []), openaiExpert('code', [stubs[1].url], ['code'])];
+    gw = await startGateway(parseGatewayConfig({ listen: { host: '127.0.0.1', port: 0 }, experts, default_expert: 'general' }), { logger: silentLogger });
+    keyword = await startTestGateway(experts, { default_expert: 'general' });
+  });
+  afterAll(async () => {
+    await Promise.all([gw.close(), keyword.close()]);
+    await Promise.all(stubs.map((s) => s.close()));
+  });
+
+  it("adds the built-in classifier's explanation: its label, confidence and the n-grams behind each label", async () => {
+    const body = { messages: [{ role: 'user', content: 'Write a Python function that parses a CSV file and returns a dict' }] };
+    const plain = (await (await postJson(`${gw.url}/v1/route`, body)).json()) as Record<string, unknown>;
+    expect(plain).not.toHaveProperty('explain');
+    const res = (await (await postJson(`${gw.url}/v1/route?explain=1`, body)).json()) as { label: string; confidence: number; explain: { label: string; confidence: number; tier: string; features: Record<string, { term: string; weight: number }[]> } };
+    expect(res.explain).toMatchObject({ label: res.label, tier: 'lexical' });
+    expect(res.explain.confidence).toBeCloseTo(res.confidence, 9);
+    expect(res.explain.features.code.length).toBeGreaterThan(0);
+    expect(res.explain.features.code.map((f) => f.term).join(' ')).toMatch(/python|function|csv/);
+    const none = (await (await postJson(`${gw.url}/v1/route?explain=1`, { messages: [{ role: 'user', content: '?' }] })).json()) as Record<string, unknown>;
+    expect(none).toMatchObject({ reason: 'no_text', explain: null });
+  });
+
+  it('answers explain: null for a classifier that cannot explain itself', async () => {
+    const res = (await (await postJson(`${keyword.url}/v1/route?explain=true`, { prompt: 'python code' })).json()) as Record<string, unknown>;
+    expect(res).toMatchObject({ expert: 'code', explain: null });
   });
 });
