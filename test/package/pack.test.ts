@@ -96,6 +96,21 @@ describe('the published package', () => {
     );
   });
 
+  it('gives TypeScript the types of every entry point (strict, NodeNext resolution, as a user compiles)', async () => {
+    const app = join(dir, 'app');
+    const lines = specifiers().map((name, i) => `import * as entry${i} from '${name}';`);
+    lines.push(`export const entries: object[] = [${specifiers().map((_, i) => `entry${i}`).join(', ')}];`);
+    lines.push("import type { GatewayConfig, BenchOptions, Prediction, SimServer, ExperimentSpec } from 'expert-router';");
+    lines.push('export type Used = [GatewayConfig, BenchOptions, Prediction, SimServer, ExperimentSpec];');
+    await writeFile(join(app, 'check.ts'), `${lines.join('\n')}\n`);
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node'];
+    await run(process.execPath, [tsc, ...flags, 'check.ts'], { cwd: app });
+    // The check can fail: an entry point the package does not export is refused.
+    await writeFile(join(app, 'missing.ts'), "import * as nothing from 'expert-router/nothing';\nexport const x: object = nothing;\n");
+    await expect(run(process.execPath, [tsc, ...flags, 'missing.ts'], { cwd: app })).rejects.toMatchObject({ stdout: expect.stringMatching(/expert-router\/nothing/) });
+  }, 120_000);
+
   it('installs the expert-router command, which finds its package and its data', async () => {
     const bin = join(dir, 'app', 'node_modules', '.bin', 'expert-router');
     expect((await run(bin, ['--version'])).stdout.trim()).toBe(manifest.version);
