@@ -238,7 +238,7 @@ export class Exchange {
 
   onStatus(status: number, headers: ResponseHeaders): void {
     const attempt = this.attempt!;
-    this.lastByteAt = performance.now();
+    // The first-token limit runs until the first byte of the body; the idle limit from there on.
     this.status = status;
     const replica = attempt.replica;
     if (!replica.answered || !replica.up) {
@@ -258,7 +258,11 @@ export class Exchange {
   }
 
   onData(chunk: Buffer, framed: Buffer | undefined, more: boolean): void {
-    this.lastByteAt = performance.now();
+    if (this.lastByteAt === 0) {
+      // The first body byte: from now on the idle limit, which may run out before the first-token one.
+      this.lastByteAt = performance.now();
+      this.arm();
+    } else this.lastByteAt = performance.now();
     if (this.mode !== 'stream') {
       if (this.mode === 'body' || this.bodySize < ERROR_BODY_LIMIT) {
         this.chunks.push(chunk);

@@ -85,8 +85,9 @@ class UndiciCall implements TransportControl, Dispatcher.DispatchHandler {
   abort(reason: Error): void {
     if (this.finished || this.aborted) return;
     this.aborted = true;
-    this.controller?.abort(reason);
+    // The handler hears of the abort first: undici's own error for it, which follows, is then ignored.
     this.fail(reason instanceof TransportError ? reason : new TransportError('transport_closed', reason.message, { cause: reason }));
+    this.controller?.abort(reason);
   }
 
   pause(): void {

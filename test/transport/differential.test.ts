@@ -55,7 +55,7 @@ function validResponse(rng: Rng): string {
   } else if (framing === 'length') headers.push(`content-length: ${pick(rng, ['', '0'])}${Buffer.byteLength(body, 'latin1')}`);
   else if (framing === 'chunked') headers.push(`transfer-encoding: ${pick(rng, ['chunked', 'Chunked', 'gzip, chunked', 'chunked '])}`);
   else if (framing === 'te-close') headers.push(`transfer-encoding: ${pick(rng, ['gzip', 'chunked, gzip', 'identity'])}`);
-  rng.next() < 0.5 ? headers.reverse() : headers;
+  if (rng.next() < 0.5) headers.reverse();
   out += headers.map((h) => `${h}\r\n`).join('') + '\r\n';
   if (status === 204 || status === 304) return out;
   if (framing === 'chunked') {
