@@ -130,7 +130,7 @@ export interface TrainHeadOptions {
   maxChars: number;
   /** Default `any`. */
   scripts?: HeadScripts;
-  /** Gradient steps over the whole set (default 300). */
+  /** Gradient steps over the whole set (default 100). */
   epochs?: number;
   /** L2 penalty on the weights (default 1e-4). */
   l2?: number;
@@ -138,11 +138,37 @@ export interface TrainHeadOptions {
   corpusDigest?: string | null;
 }
 
-const DEFAULT_EPOCHS = 300;
+const DEFAULT_EPOCHS = 100;
 const DEFAULT_L2 = 1e-4;
-/** Step size: rows have unit length, so the loss's curvature is at most 1/2 and a step of 1 is safe. */
-const LEARNING_RATE = 1;
 const MOMENTUM = 0.9;
+const POWER_STEPS = 30;
+
+/**
+ * Largest eigenvalue of X'X / n by power iteration from a fixed start (deterministic). The softmax loss's
+ * curvature is at most half of it, so 1 / lambda is a safe step; for vectors spread over many dimensions
+ * lambda is far below 1 and the step correspondingly large (a fixed step of 1 would crawl).
+ */
+function largestEigenvalue(x: Float32Array, n: number, dim: number): number {
+  let v = new Float64Array(dim).fill(1 / Math.sqrt(dim));
+  let lambda = 1;
+  for (let step = 0; step < POWER_STEPS; step++) {
+    const next = new Float64Array(dim);
+    for (let d = 0; d < n; d++) {
+      const from = d * dim;
+      let dot = 0;
+      for (let i = 0; i < dim; i++) dot += x[from + i] * v[i];
+      for (let i = 0; i < dim; i++) next[i] += dot * x[from + i];
+    }
+    let norm = 0;
+    for (let i = 0; i < dim; i++) norm += next[i] * next[i];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return 1;
+    lambda = norm / n;
+    for (let i = 0; i < dim; i++) next[i] /= norm;
+    v = next;
+  }
+  return lambda;
+}
 
 /** Trains a head on one vector per example and its label; labels are sorted so the head's order is fixed. */
 export function trainHead(vectors: readonly Float32Array[], labelsOf: readonly string[], opts: TrainHeadOptions): EmbeddingHead {
@@ -163,6 +189,8 @@ export function trainHead(vectors: readonly Float32Array[], labelsOf: readonly s
     for (let i = 0; i < dim; i++) x[d * dim + i] = v[i] * inv;
   });
   const y = Int32Array.from(labelsOf, (l) => labels.indexOf(l));
+  // The bias sees a constant feature of 1, so the step also stays within 1 for it.
+  const rate = 1 / Math.max(largestEigenvalue(x, n, dim), 1 / n);
   const w = new Float64Array(k * dim);
   const b = new Float64Array(k);
   const vw = new Float64Array(k * dim);
@@ -196,11 +224,11 @@ export function trainHead(vectors: readonly Float32Array[], labelsOf: readonly s
       }
     }
     for (let i = 0; i < w.length; i++) {
-      vw[i] = MOMENTUM * vw[i] - LEARNING_RATE * (gw[i] / n + l2 * lookW[i]);
+      vw[i] = MOMENTUM * vw[i] - rate * (gw[i] / n + l2 * lookW[i]);
       w[i] += vw[i];
     }
     for (let l = 0; l < k; l++) {
-      vb[l] = MOMENTUM * vb[l] - (LEARNING_RATE * gb[l]) / n;
+      vb[l] = MOMENTUM * vb[l] - (Math.min(rate, 1) * gb[l]) / n;
       b[l] += vb[l];
     }
   }

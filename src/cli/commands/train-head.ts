@@ -45,7 +45,7 @@ export function registerTrainHead(program: Command): void {
     .option('--workers <n>', 'in-process: worker threads; remote: requests in flight', parsePositiveInt('--workers'), 1)
     .option('--batch-size <n>', 'prompts per embeddings call', parsePositiveInt('--batch-size'), 32)
     .option('--max-chars <n>', 'prompts are cut to this many characters before embedding (in use too)', parsePositiveInt('--max-chars'), DEFAULT_MAX_CHARS)
-    .option('--epochs <n>', 'full-batch gradient steps', parsePositiveInt('--epochs'), 300)
+    .option('--epochs <n>', 'full-batch gradient steps', parsePositiveInt('--epochs'), 100)
     .option('--out <file>', `where to write the head (default for in-process: ${USE_LITE_HEAD_PATH})`)
     .action(async (opts: TrainHeadCliOptions) => {
       if (opts.provider !== 'in-process' && opts.provider !== 'remote') throw new CliError(`--provider must be 'in-process' or 'remote', got '${opts.provider}'`, 2);
