@@ -72,7 +72,8 @@ export const UNSUPERVISED_FEATURES: Readonly<Partial<FeatureSettings>> = Object.
 
 /**
  * Overrides for the linear model: it learns each feature's weight itself, so the IDF only scales features
- * against each other before the penalty; a plain IDF scored best on the development set.
+ * against each other before the penalty. On the development set (8,481 training prompts, l2 2e-5) idf^1, ^1.5,
+ * ^2 and ^2.5 scored within 0.4 points of each other; the plain IDF is kept.
  */
 export const LINEAR_FEATURES: Readonly<Partial<FeatureSettings>> = Object.freeze({ idfPower: 1 });
 

@@ -51,7 +51,7 @@ export interface TrainOptions {
   onProgress?: (progress: TrainProgress) => void;
 }
 
-export const TRAIN_DEFAULTS = { centroidsPerLabel: 1, topTerms: 8, l2: 1e-4, calibrationShare: 0.1, linearIterations: 150 } as const;
+export const TRAIN_DEFAULTS = { centroidsPerLabel: 1, topTerms: 8, l2: 1e-5, calibrationShare: 0.1, linearIterations: 150 } as const;
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
