@@ -31,12 +31,11 @@ export interface CascadeOptions {
   weight: number;
 }
 
-/** How often each outcome happened since start, for metrics. */
-export type CascadeCounts = Record<DecisionReason, number>;
+/** What the cascade does with a lexical prediction: keep it (`confident`, `unread`) or `escalate`. */
+export type Triage = 'confident' | 'unread' | 'escalate';
 
 export class EmbeddingCascade {
   readonly threshold: number;
-  readonly counts: CascadeCounts = { confident: 0, unread: 0, embedded: 0, cached: 0, timeout: 0, overloaded: 0, error: 0, aborted: 0 };
   private readonly join: LabelJoin;
   private readonly cache: LruCache<string, Prediction>;
   private inFlight = 0;
@@ -67,10 +66,15 @@ export class EmbeddingCascade {
   /**
    * Whether a prompt goes to the embedding tier: its lexical confidence is below the threshold and the
    * head's encoder reads its script. Synchronous, and only a comparison for a confident prediction (the
-   * gateway's hot path asks for every prompt).
+   * gateway's hot path asks for every classified prompt).
    */
+  triage(lexical: Prediction, text: string): Triage {
+    if (lexical.confidence >= this.threshold) return 'confident';
+    return this.opts.head.reads(text) ? 'escalate' : 'unread';
+  }
+
   escalates(lexical: Prediction, text: string): boolean {
-    return lexical.confidence < this.threshold && this.opts.head.reads(text);
+    return this.triage(lexical, text) === 'escalate';
   }
 
   /** Escalations waiting for an embedding now. */
@@ -80,14 +84,11 @@ export class EmbeddingCascade {
 
   /** The decision for `text`, whose lexical prediction is `lexical`; never rejects. */
   async decide(text: string, lexical: Prediction, signal?: AbortSignal): Promise<CascadeDecision> {
-    if (lexical.confidence >= this.threshold) return this.lexical(lexical, 'confident');
-    if (!this.opts.head.reads(text)) return this.lexical(lexical, 'unread');
+    const triage = this.triage(lexical, text);
+    if (triage !== 'escalate') return this.lexical(lexical, triage);
     const key = createHash('sha256').update(text).digest('base64');
     const hit = this.cache.get(key);
-    if (hit) {
-      this.counts.cached++;
-      return { prediction: hit, tier: 'embedding', reason: 'cached', lexical, embeddingMs: 0 };
-    }
+    if (hit) return { prediction: hit, tier: 'embedding', reason: 'cached', lexical, embeddingMs: 0 };
     if (this.inFlight >= this.opts.maxPending) return this.lexical(lexical, 'overloaded', 0, 'embedding_overloaded');
     this.inFlight++;
     const t0 = performance.now();
@@ -98,7 +99,6 @@ export class EmbeddingCascade {
       const [vector] = await this.opts.provider.embed([text.slice(0, this.opts.head.maxChars)], both);
       const prediction = Object.freeze(this.join.combine(lexical, this.opts.head.probabilities(vector), this.opts.weight));
       this.cache.set(key, prediction);
-      this.counts.embedded++;
       return { prediction, tier: 'embedding', reason: 'embedded', lexical, embeddingMs: performance.now() - t0 };
     } catch (err) {
       const ms = performance.now() - t0;
@@ -113,7 +113,6 @@ export class EmbeddingCascade {
   }
 
   private lexical(lexical: Prediction, reason: DecisionReason, embeddingMs = 0, errorCode?: string): CascadeDecision {
-    this.counts[reason]++;
     const decision: CascadeDecision = { prediction: lexical, tier: 'lexical', reason, lexical, embeddingMs };
     if (errorCode !== undefined) decision.errorCode = errorCode;
     return decision;

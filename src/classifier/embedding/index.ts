@@ -5,7 +5,7 @@ export { RemoteEmbeddingProvider, EMBEDDINGS_PATH, type RemoteEmbeddingOptions }
 export { EmbeddingHead, trainHead, readsScript, HEAD_SCRIPTS, type HeadMetadata, type HeadParts, type HeadScripts, type TrainHeadOptions } from './head.js';
 export { loadHead, saveHead, parseHead, serializeHead, HEAD_FORMAT, HEAD_VERSION } from './head-artifact.js';
 export { LabelJoin } from './combine.js';
-export { EmbeddingCascade, type CascadeOptions, type CascadeCounts } from './cascade.js';
+export { EmbeddingCascade, type CascadeOptions, type Triage } from './cascade.js';
 export { embedTexts, type EmbedTextsOptions } from './embed-texts.js';
 export { buildHead, DEFAULT_MAX_CHARS, type BuildHeadOptions } from './build-head.js';
 export { createEmbeddingCascade, createProvider, EMBEDDING_DEFAULTS, USE_LITE_HEAD_PATH, type EmbeddingTierConfig } from './create.js';
