@@ -3,6 +3,7 @@
  * (target <= 20 us median on one core, >= 50,000/s), model size on disk and in memory. The corpus is built
  * from ../shared/data text (speed only; the default model never trains on it).
  * A 100 KB prompt shows the text budget at work: its cost must stay that of the budget's first characters.
+ * The shipped default model (linear, 6 labels) is timed on 1 KB prompts in English, Chinese and Japanese.
  *   npx tsx benchmarks/classifier-speed.ts [--prompts 20000] [--k 16] [--rounds 31] [--text-budget N] [--ngram-budget N]
  * (the budgets override the feature settings of the k-model, to compare settings; the default model keeps its own).
  */
@@ -11,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultModel, Featurizer, loadModel, saveModel, trainClassifier } from '../src/classifier/index.js';
+import { defaultModel, Featurizer, loadModel, readDefaultCorpus, saveModel, trainClassifier } from '../src/classifier/index.js';
 import { parseCsv } from '../src/classifier/csv.js';
 
 const { values } = parseArgs({
@@ -146,7 +147,31 @@ try {
   console.log(show(`predict short prompt (mean ${fmt(short.reduce((s, t) => s + t.length, 0) / short.length, 0)} chars), k=${K}`, timePredict(loaded, short, 20)));
   console.log(show(`predict 100 KB prompt, k=${K}`, timePredict(loaded, huge, 2)));
   const def = defaultModel();
-  console.log(show(`default model (k=${def.k}, ${mib(def.memoryBytes())} arrays), 1 KB prompt`, timePredict(def, kilobyte, 20)));
+  console.log(show(`default ${def.metadata.kind} model (k=${def.k}, ${mib(def.memoryBytes())} arrays), 1 KB prompt`, timePredict(def, kilobyte, 20)));
+  // 1 KB (UTF-8 bytes, about 340 characters) of Chinese and of Japanese from the project corpus: characters and
+  // character pairs instead of words. A 1,024-character block (about 3 KB) is shown too.
+  const utf8Prefix = (text: string, bytes: number) => {
+    let end = 0;
+    for (let used = 0; end < text.length; end++) {
+      used += Buffer.byteLength(text[end]);
+      if (used > bytes) break;
+    }
+    return text.slice(0, end);
+  };
+  for (const lang of ['zh', 'ja']) {
+    const texts = readDefaultCorpus().filter((e) => e.lang === lang).map((e) => e.text);
+    const blocks: string[] = [];
+    for (let i = 0, block = ''; i < texts.length && blocks.length < 32; i++) {
+      block += texts[i];
+      if (block.length >= 1024) {
+        blocks.push(block.slice(0, 1024));
+        block = '';
+      }
+    }
+    if (blocks.length === 0) continue;
+    console.log(show(`default model, 1 KB ${lang} prompt (${blocks.length} from the corpus)`, timePredict(def, blocks.map((b) => utf8Prefix(b, 1024)), 20)));
+    console.log(show(`default model, 1,024 ${lang} characters`, timePredict(def, blocks, 20)));
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
