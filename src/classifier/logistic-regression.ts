@@ -35,6 +35,7 @@ export interface LogisticFit extends LogisticWeights {
  * with the development-set accuracy unchanged within noise; training time is the bound (< 60 s).
  */
 export const LOGISTIC_DEFAULTS = { tolerance: 1e-4, history: 6 } as const;
+const MIN_ITERATIONS = 5;
 
 /** Weights per example making every label's total weight equal (n / (labels * count of its label)). */
 export function balancedWeights(labels: Int32Array, k: number): Float64Array {
@@ -218,7 +219,9 @@ export function fitLogisticRegression(
     g.set(gNew);
     fx = fNew;
     options.onIteration?.(it, fx);
-    if (improvement < tolerance) break;
+    // Not before the curvature history holds a few steps: a warm start's first, gradient-sized step improves
+    // the objective by little even when much remains to gain.
+    if (it >= MIN_ITERATIONS && improvement < tolerance) break;
   }
   return { weights: x.slice(0, biasAt), bias: x.slice(biasAt), objective: fx, iterations };
 }

@@ -67,14 +67,14 @@ describe('fitLogisticRegression', () => {
     expect(b.bias).toEqual(a.bias);
   });
 
-  it('a larger penalty gives smaller weights; a warm start from the optimum stops at once', () => {
+  it('a larger penalty gives smaller weights; a warm start from the optimum stops after the minimum iterations', () => {
     const w = balancedWeights(labels, 3);
     const loose = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-4, maxIterations: 300 });
     const tight = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-1, maxIterations: 300 });
     const norm = (x: Float64Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0));
     expect(norm(tight.weights)).toBeLessThan(norm(loose.weights) / 3);
     const again = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-4, maxIterations: 300, init: loose });
-    expect(again.iterations).toBeLessThanOrEqual(3);
+    expect(again.iterations).toBeLessThanOrEqual(5);
     expect(again.objective).toBeLessThanOrEqual(loose.objective + 1e-12);
   });
 

@@ -100,7 +100,7 @@ export function registerTrain(program: Command): void {
     .option('--label-field <name>', "field holding the label (default 'label'); without --k every example needs one")
     .option('--k <n>', 'cluster into N groups with spherical k-means (the paper\'s method); labels, when present, name the clusters', parsePositiveInt('--k'))
     .option('--model <kind>', "supervised learner: 'linear' (multinomial logistic regression, calibrated) or 'centroid'", parseModelKind, 'linear')
-    .option('--l2 <x>', 'linear: L2 penalty on the weights (default 1e-5)', parsePositiveNumber('--l2'))
+    .option('--l2 <x>', 'linear: L2 penalty on the weights (default 5e-6)', parsePositiveNumber('--l2'))
     .option('--centroids-per-label <n>', 'supervised centroids: k-means centroids within each label', parsePositiveInt('--centroids-per-label'), 1)
     .option('--restarts <n>', 'k-means restarts; the best objective is kept', parsePositiveInt('--restarts'), 3)
     .option('--seed <s>', 'random seed: the same seed and data give a byte-identical model', parseSeed, 42)
