@@ -69,7 +69,7 @@ describe('fitLogisticRegression', () => {
 
   it('a larger penalty gives smaller weights; a warm start from the optimum stops after the minimum iterations', () => {
     const w = balancedWeights(labels, 3);
-    const loose = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-4, maxIterations: 300 });
+    const loose = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-4, maxIterations: 500, tolerance: 1e-12 });
     const tight = fitLogisticRegression(vectors, labels, w, 12, 3, { l2: 1e-1, maxIterations: 300 });
     const norm = (x: Float64Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0));
     expect(norm(tight.weights)).toBeLessThan(norm(loose.weights) / 3);
