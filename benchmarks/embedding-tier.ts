@@ -5,7 +5,7 @@
  * latency an escalated prompt adds (p50/p99 through the cascade, cache off, one prompt at a time), and the
  * in-process model's memory. Two providers: in-process USE lite with the shipped head, and remote against
  * the simulator's /v1/embeddings with a head trained against it here from the corpus.
- *   npx tsx benchmarks/embedding-tier.ts [--threshold 0.6] [--weight 0.6] [--timed 200] [--skip-in-process] [--skip-remote]
+ *   npx tsx benchmarks/embedding-tier.ts [--threshold 0.7] [--weight 0.7] [--timed 200] [--head <in-process head>] [--skip-in-process] [--skip-remote]
  */
 import { parseArgs } from 'node:util';
 import { ClassifierError, defaultModel, readDefaultCorpus, readDevSet, type ClassifierModel, type LabelledText, type Prediction } from '../src/classifier/index.js';
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     threshold: { type: 'string', default: String(EMBEDDING_DEFAULTS.threshold) },
     weight: { type: 'string', default: String(EMBEDDING_DEFAULTS.weight) },
     timed: { type: 'string', default: '200' },
+    head: { type: 'string', default: USE_LITE_HEAD_PATH },
     'skip-in-process': { type: 'boolean', default: false },
     'skip-remote': { type: 'boolean', default: false },
   },
@@ -154,7 +155,7 @@ if (!args['skip-in-process']) {
   const provider = new UseLiteProvider({ workers: 1 });
   await provider.ready;
   const loaded = process.memoryUsage().rss;
-  await measure('in-process (USE lite, worker thread)', provider, loadHead(USE_LITE_HEAD_PATH), true);
+  await measure('in-process (USE lite, worker thread)', provider, loadHead(args.head), true);
   console.log(`memory: process RSS ${mb(before)} before the worker, ${mb(loaded)} with the model loaded, ${mb(process.memoryUsage().rss)} after embedding (the model's share: ${mb(process.memoryUsage().rss - before)})`);
   await provider.close();
 }

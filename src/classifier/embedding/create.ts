@@ -38,15 +38,17 @@ export interface EmbeddingTierConfig {
 }
 
 /**
- * Tuned on the dev set (docs/embedding-tier.md): below 0.6 lexical confidence the lexical tier is right
- * about half the time; the head's share 0.6 keeps a confident lexical choice against an unsure head.
+ * Tuned on the dev set with benchmarks/embedding-tier.ts (docs/embedding-tier.md): escalating below 0.7
+ * lexical confidence sends about 7% of the dev set's English prompts to the tier, where the lexical tier
+ * is right about half the time; a head share of 0.7 lets a sure head overrule an unsure lexical choice
+ * but not a fairly sure one.
  */
 export const EMBEDDING_DEFAULTS = {
-  threshold: 0.6,
+  threshold: 0.7,
   timeout_ms: 200,
   max_pending: 32,
   cache_size: 10_000,
-  weight: 0.6,
+  weight: 0.7,
   workers: 1,
   max_queue: 64,
 } as const;
