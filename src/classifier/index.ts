@@ -1,6 +1,6 @@
 export type { Prediction, PromptClassifier } from './types.js';
 export { ClassifierError, type ClassifierErrorCode } from './errors.js';
-export { DEFAULT_FEATURES, LINEAR_FEATURES, UNSUPERVISED_FEATURES, Featurizer, type FeatureSettings, type FeatureTerm } from './featurize.js';
+export { DEFAULT_FEATURES, UNSUPERVISED_FEATURES, Featurizer, type FeatureSettings, type FeatureTerm } from './featurize.js';
 export { ClassifierModel, type ClusterInfo, type ModelKind, type ModelMetadata } from './model.js';
 export { trainClassifier, type LabelledText, type TrainOptions, type TrainProgress } from './train.js';
 export { loadModel, saveModel, parseModel, serializeModel, ARTIFACT_FORMAT, ARTIFACT_VERSION } from './artifact.js';
