@@ -358,7 +358,10 @@ export class Featurizer {
     const mix = GOLDEN;
     const charSeed = CHAR_SEED;
     const { units, touchedBuf: touched, shift } = this;
-    const { charNgramMin: cMin, charNgramMax: cMax } = this.settings;
+    const { charNgramMin: cMin, charNgramMax: cMax, spacelessNgrams } = this.settings;
+    // With spaceless-script characters and pairs on, n-grams ending in such a character are left out: the
+    // characters and pairs already read that text, and dense CJK would double the features to score.
+    const skipSpaceless = spacelessNgrams > 0;
     const e1 = cMin <= 1;
     const e2 = cMin <= 2 && cMax >= 2;
     const e3 = cMin <= 3 && cMax >= 3;
@@ -374,32 +377,34 @@ export class Featurizer {
       const c = units[i];
       if (c === 32 && p1 === 32) continue;
       filled += (filled - 5) >>> 31;
+      // 1 to emit the n-grams ending here, 0 to leave them out (a spaceless-script character).
+      const keep = skipSpaceless && c >= 128 && WIDE_CLASS[c] === SPACELESS ? 0 : 1;
       // The n-grams ending here, hashed from the last character backwards: one multiply per length. Each is
       // written; the count advances only when the stream holds enough characters (branch-free).
       let h = Math.imul(charSeed ^ c, prime);
       if (e1) {
         touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
-        e++;
+        e += keep;
       }
       h = Math.imul(h ^ p1, prime);
       if (e2) {
         touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
-        e++;
+        e += keep;
       }
       h = Math.imul(h ^ p2, prime);
       if (e3) {
         touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
-        e += (2 - filled) >>> 31;
+        e += ((2 - filled) >>> 31) & keep;
       }
       h = Math.imul(h ^ p3, prime);
       if (e4) {
         touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
-        e += (3 - filled) >>> 31;
+        e += ((3 - filled) >>> 31) & keep;
       }
       if (e5) {
         h = Math.imul(h ^ p4, prime);
         touched[e] = Math.imul(h ^ (h >>> 15), mix) >>> shift;
-        e += (4 - filled) >>> 31;
+        e += ((4 - filled) >>> 31) & keep;
       }
       p4 = p3;
       p3 = p2;
@@ -516,7 +521,9 @@ export class Featurizer {
       for (let i = 0; i < pairEnd; i++) if (norm[i] !== ' ' || stream[stream.length - 1] !== ' ') stream.push(norm[i]);
       if (stream[stream.length - 1] !== ' ') stream.push(' ');
       for (let end = 1; end < stream.length; end++) {
-        let h = Math.imul(CHAR_SEED ^ stream[end].charCodeAt(0), FNV_PRIME);
+        const code = stream[end].charCodeAt(0);
+        if (spacelessNgrams > 0 && code >= 128 && WIDE_CLASS[code] === SPACELESS) continue;
+        let h = Math.imul(CHAR_SEED ^ code, FNV_PRIME);
         for (let n = 1; n <= cMax && n <= end + 1; n++) {
           if (n > 1) h = Math.imul(h ^ stream[end - n + 1].charCodeAt(0), FNV_PRIME);
           if (n >= cMin) emit(h, 'character n-gram', stream.slice(end - n + 1, end + 1).join('').replace(/ /g, '_'));

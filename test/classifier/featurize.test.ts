@@ -103,6 +103,9 @@ describe('Featurizer', () => {
     expect(g.terms('안녕 하세요').filter((t) => t.kind === 'character pair').map((t) => t.term)).toEqual(['안녕', '하세', '세요']);
     expect(g.terms('Решите уравнение').filter((t) => t.kind === 'word').map((t) => t.term)).toEqual(['решите', 'уравнение']);
     expect(g.terms('समीकरण हल करें').filter((t) => t.kind === 'word').map((t) => t.term)).toEqual(['समीकरण', 'हल', 'करें']);
+    // Character n-grams leave out those ending in a spaceless character (the characters and pairs read them).
+    const grams = new Featurizer(DEFAULT_FEATURES).terms('用Python写代码').filter((t) => t.kind === 'character n-gram');
+    expect(grams.map((t) => t.term)).toEqual(['_用py', '用pyt', 'pyth', 'ytho', 'thon', '写代码_']);
     // With spacelessNgrams 0 a run is one word, as before.
     const old = new Featurizer({ ...DEFAULT_FEATURES, charNgramMax: 0, spacelessNgrams: 0 });
     expect(old.terms('我想学习').map((t) => t.term)).toEqual(['我想学习']);
