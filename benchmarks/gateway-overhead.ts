@@ -8,14 +8,12 @@
  *
  *   npm run build && npx tsx benchmarks/gateway-overhead.ts [--levels 1,100,500] [--seconds 3] [--rounds 3] [--ttft-ms 20] [--itl-ms 5]
  *     [--tokens 16] [--open-streams 1000] [--classifier-model PATH] [--tcp-relay] [--profile-gateway DIR]
- *     [--jit-warmup-seconds 3] [--warmup-seconds 1] [--transport http1|undici]
+ *     [--jit-warmup-seconds 3] [--warmup-seconds 1]
  *
  * --tcp-relay puts a plain TCP relay (two piped sockets, no HTTP at all) where the gateway would be:
  * the floor that any proxy process adds on this machine, to read the gateway's figures against.
  * Before the first level every process runs the request path under load for --jit-warmup-seconds, unmeasured,
  * so that the levels compare JIT-compiled code (as in a long-running deployment), not V8's warm-up.
- * --transport picks the gateway's upstream transport (the experts' `transport` key): http1, the
- * hand-written pool (the default), or undici, undici's Pool.dispatch.
  * --profile-gateway DIR writes a V8 CPU profile of the gateway process into DIR (open it in Chrome's DevTools).
  *
  * Targets (issue 3): added TTFT p50 <= 0.5 ms at 1 stream and <= 1 ms at 100; requests/s through the
@@ -41,7 +39,6 @@ interface Options {
   classifierModel: string | undefined;
   tcpRelay: boolean;
   profileDir: string | undefined;
-  transport: 'http1' | 'undici';
 }
 
 type ChildMessage = { url: string } | { rss: number; cpuMs: number };
@@ -67,11 +64,11 @@ const DIST = new URL('../dist/', import.meta.url);
 const GATEWAY_CHILD = `
 const { parseGatewayConfig, startGateway } = await import(new URL('gateway/index.js', process.env.EXPERT_ROUTER_DIST).href);
 const { silentLogger } = await import(new URL('telemetry/logger.js', process.env.EXPERT_ROUTER_DIST).href);
-const { stubUrl, classifierModel, transport } = JSON.parse(process.argv[1]);
+const { stubUrl, classifierModel } = JSON.parse(process.argv[1]);
 const config = parseGatewayConfig({
   listen: { host: '127.0.0.1', port: 0 },
   classifier: classifierModel ? { model: classifierModel } : {},
-  experts: [{ name: 'expert', protocol: 'openai', model: 'stub-model', endpoints: [stubUrl], transport }],
+  experts: [{ name: 'expert', protocol: 'openai', model: 'stub-model', endpoints: [stubUrl] }],
 });
 const gateway = await startGateway(config, { logger: silentLogger });
 process.send({ url: gateway.url });
@@ -113,7 +110,7 @@ function whenListening(child: ChildProcess, role: string): Promise<{ child: Chil
   });
 }
 
-function startGatewayChild(arg: { stubUrl: string; classifierModel?: string; transport: string }, tcpRelay: boolean, profileDir: string | undefined): Promise<{ child: ChildProcess; url: string }> {
+function startGatewayChild(arg: { stubUrl: string; classifierModel?: string }, tcpRelay: boolean, profileDir: string | undefined): Promise<{ child: ChildProcess; url: string }> {
   if (!existsSync(new URL('gateway/index.js', DIST))) throw new Error('dist/ has no gateway: run `npm run build` first');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...profile, '--input-type=module', '-e', tcpRelay ? TCP_RELAY_CHILD : GATEWAY_CHILD, JSON.stringify(arg)], {
@@ -329,10 +326,8 @@ function parseOptions(): Options {
       'classifier-model': { type: 'string' },
       'tcp-relay': { type: 'boolean', default: false },
       'profile-gateway': { type: 'string' },
-      transport: { type: 'string', default: 'http1' },
     },
   });
-  if (values.transport !== 'http1' && values.transport !== 'undici') throw new Error(`--transport must be http1 or undici (got '${values.transport}')`);
   return {
     levels: values.levels.split(',').map(Number),
     seconds: Number(values.seconds),
@@ -346,7 +341,6 @@ function parseOptions(): Options {
     classifierModel: values['classifier-model'],
     tcpRelay: values['tcp-relay'],
     profileDir: values['profile-gateway'],
-    transport: values.transport,
   };
 }
 
@@ -355,11 +349,10 @@ async function main(): Promise<void> {
   // The stub's own token cap is high so that the RSS phase can hold streams open; each request
   // asks for opts.tokens.
   const stub = await startStubProcess({ ttftMs: opts.ttftMs, itlMs: opts.itlMs, tokens: 1_000_000 });
-  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel, transport: opts.transport }, opts.tcpRelay, opts.profileDir);
+  const gateway = await startGatewayChild({ stubUrl: stub.url, classifierModel: opts.classifierModel }, opts.tcpRelay, opts.profileDir);
   if (opts.tcpRelay) console.log('--tcp-relay: "gateway" below is a plain TCP relay (no HTTP), the floor of any proxy process');
   const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   try {
-    console.log(`upstream transport: ${opts.tcpRelay ? 'none (TCP relay)' : opts.transport}`);
     console.log(`stub: TTFT ${opts.ttftMs} ms, ITL ${opts.itlMs} ms, ${opts.tokens} tokens; per level and mode ${opts.rounds} rounds of ${opts.seconds} s after ${opts.warmupSeconds} s warm-up`);
     if (opts.jitWarmupSeconds > 0) {
       // A deployed gateway has long run its hot path optimised; a fresh process at 10 requests/s

@@ -3,7 +3,7 @@
  * own for health probes (never queued behind traffic), its load, its health, its circuit breaker
  * and its outlier state.
  */
-import { createTransport, type TransportKind, type UpstreamTransport } from '../transport/index.js';
+import { createTransport, type UpstreamTransport } from '../transport/index.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 import { OutlierState } from './outlier-detector.js';
 
@@ -11,8 +11,6 @@ export interface ReplicaOptions {
   /** Cap on pooled traffic connections (default: unlimited, one per concurrent stream). */
   connections?: number;
   keepAliveMs: number;
-  /** The upstream transport (default http1). */
-  transport?: TransportKind;
   breaker?: CircuitBreakerOptions;
 }
 
@@ -34,10 +32,9 @@ export class Replica {
 
   constructor(url: string, opts: ReplicaOptions) {
     this.url = new URL(url).origin;
-    const kind = opts.transport ?? 'http1';
     // Streams may stay silent for long: the transport has no read timeout; the exchange's timers guard the stream.
-    this.transport = createTransport(kind, this.url, { connections: opts.connections, keepAliveMs: opts.keepAliveMs });
-    this.probeTransport = createTransport(kind, this.url, { connections: 1, keepAliveMs: opts.keepAliveMs });
+    this.transport = createTransport(this.url, { connections: opts.connections, keepAliveMs: opts.keepAliveMs });
+    this.probeTransport = createTransport(this.url, { connections: 1, keepAliveMs: opts.keepAliveMs });
     this.breaker = new CircuitBreaker(opts.breaker ?? DEFAULT_BREAKER);
   }
 

@@ -53,8 +53,6 @@ export const expertSchema = z.strictObject({
   api_key: headerValue.optional(),
   /** Cap on pooled connections per replica (default: unlimited). */
   connections: positiveInt.optional(),
-  /** The upstream client: the hand-written keep-alive pool (http1) or undici's Pool. */
-  transport: z.enum(['http1', 'undici']).default('http1'),
   /** A stream with no byte from the expert for this long ends with an error event. */
   idle_timeout_ms: positiveInt.default(TRANSPORT_DEFAULTS.streamIdleTimeoutMs),
   /** Optional limit on a whole request, first byte to last. */

@@ -29,7 +29,6 @@ function expertRuntime(config: ExpertConfig, gateway: GatewayConfig, metrics: Ga
     maxQueue: gateway.limits.max_queue,
     connections: config.connections,
     keepAliveMs: CONFIG_DEFAULTS.keepAliveMs,
-    transport: config.transport,
     queueWaitMs: gateway.limits.queue_wait_ms,
     breaker: { failureThreshold: gateway.resilience.breaker_failures, openMs: gateway.resilience.breaker_open_ms },
     outlier: { consecutiveFailures: gateway.resilience.outlier_consecutive_failures, baseEjectionMs: gateway.resilience.outlier_base_ejection_ms, maxEjectionMs: gateway.resilience.outlier_max_ejection_ms },

@@ -1,8 +1,9 @@
 /**
  * The upstream transport: how the gateway sends one HTTP request to one replica's origin and
- * receives the answer as events. Two implementations: the hand-written keep-alive pool
- * (Http1Transport, the default) and undici's Pool.dispatch (UndiciTransport). Retries are never
- * done here: the exchange decides them, once, from TransportError.replayable.
+ * receives the answer as events. The implementation is the hand-written keep-alive pool
+ * (Http1Transport); undici's Pool.dispatch was measured against it and did not earn its place
+ * (docs/transport.md). Retries are never done here: the exchange decides them, once, from
+ * TransportError.replayable.
  */
 import type { TransportError } from './errors.js';
 
@@ -58,5 +59,3 @@ export interface TransportOptions {
   keepAliveMs: number;
   connectTimeoutMs?: number;
 }
-
-export type TransportKind = 'http1' | 'undici';

@@ -8,7 +8,7 @@ import { createTransport, type TransportRequest, type UpstreamTransport } from '
 export type { TransportRequest, UpstreamTransport };
 
 export function createUpstream(origin: string, opts: { connections: number; keepAliveMs: number; connectTimeoutMs: number }): UpstreamTransport {
-  return createTransport('http1', origin, opts);
+  return createTransport(origin, opts);
 }
 
 export interface PostedAnswer {
