@@ -86,6 +86,33 @@ const clientKeySchema = z
   })
   .transform(({ key, sha256, ...rest }) => ({ ...rest, sha256: (sha256 ?? hashKey(key!)).toLowerCase() }));
 
+/**
+ * The embedding tier (docs/embedding-tier.md): off unless present; keys left out take the tier's
+ * defaults (src/classifier/embedding/create.ts).
+ */
+const embeddingSchema = z
+  .strictObject({
+    provider: z.enum(['in-process', 'remote']),
+    threshold: probability.optional(),
+    weight: probability.optional(),
+    timeout_ms: positiveInt.optional(),
+    max_pending: positiveInt.optional(),
+    cache_size: z.number().int().nonnegative().optional(),
+    head: z.string().min(1).optional(),
+    endpoint: httpUrl.optional(),
+    model: z.string().min(1).optional(),
+    api_key: headerValue.optional(),
+    dimension: positiveInt.optional(),
+    workers: positiveInt.optional(),
+    max_queue: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((tier, ctx) => {
+    if (tier.provider !== 'remote') return;
+    for (const key of ['endpoint', 'model', 'head'] as const) {
+      if (tier[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required for the remote provider${key === 'head' ? ' (train one with expert-router train-head)' : ''}` });
+    }
+  });
+
 const configObjectSchema = z
   .strictObject({
     listen: z.strictObject({
@@ -94,7 +121,7 @@ const configObjectSchema = z
       /** Serve a non-loopback address without auth.keys (refused otherwise). */
       allow_unauthenticated: z.boolean().default(false),
     }).prefault({}),
-    classifier: z.strictObject({ model: z.string().min(1).optional() }).prefault({}),
+    classifier: z.strictObject({ model: z.string().min(1).optional(), embedding: embeddingSchema.optional() }).prefault({}),
     classify: z.strictObject({
       fields: z.array(z.enum(CLASSIFY_FIELDS)).min(1).default([...DEFAULT_CLASSIFY_FIELDS]),
     }).prefault({}),

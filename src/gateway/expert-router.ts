@@ -14,6 +14,7 @@
 import type { BackendProtocol } from '../backends/index.js';
 import type { ExpertPool } from '../balancer/index.js';
 import type { Prediction, PromptClassifier } from '../classifier/types.js';
+import type { DecisionReason, DecisionTier, EmbeddingCascade } from '../classifier/embedding/index.js';
 import { ConfigError, type ExpertConfig, type GatewayConfig } from '../config/index.js';
 import type { RequestKind } from '../backends/index.js';
 import { ApiError } from '../protocol/index.js';
@@ -42,6 +43,8 @@ export interface RouteDecision {
   /** Absent when nothing was classified (pinned, session, no text). */
   prediction: Prediction | undefined;
   classifyMs: number;
+  /** With classifier.embedding: which tier decided and why (embedding time is part of classifyMs). */
+  embedding?: { tier: DecisionTier; reason: DecisionReason; errorCode?: string };
   /** The text that was (or would have been) classified; empty for a pinned request. */
   text: string;
 }
@@ -68,6 +71,8 @@ export class ExpertRouter {
     readonly classifier: PromptClassifier,
     private readonly config: Pick<GatewayConfig, 'default_expert' | 'classify' | 'routing'>,
     private readonly sessions: SessionTable,
+    /** The embedding tier, when classifier.embedding is configured. */
+    readonly cascade?: EmbeddingCascade,
   ) {
     this.aliases = new Set(config.routing.aliases);
     for (const e of experts) this.byName.set(e.config.name, e);
@@ -137,6 +142,32 @@ export class ExpertRouter {
     const t0 = performance.now();
     const prediction = this.classifier.predict(text);
     const classifyMs = performance.now() - t0;
+    const decision = this.route(prediction, text, classifyMs);
+    const triage = this.cascade?.triage(prediction, text);
+    if (triage !== undefined && triage !== 'escalate') decision.embedding = { tier: 'lexical', reason: triage };
+    return decision;
+  }
+
+  /** Whether the embedding tier should see this decision (a classified prompt the lexical tier is unsure of): then `refine` it. */
+  escalates(decision: RouteDecision): boolean {
+    return this.cascade !== undefined && decision.prediction !== undefined && decision.embedding === undefined && (decision.reason === 'classified' || decision.reason === 'low_confidence');
+  }
+
+  /** The decision after the embedding tier, routed as `decide` routes a lexical one; never rejects. */
+  async refine(decision: RouteDecision, body: Record<string, unknown>, session: string | undefined, signal?: AbortSignal): Promise<RouteDecision> {
+    const verdict = await this.cascade!.decide(decision.text, decision.prediction!, signal);
+    const embedding = { tier: verdict.tier, reason: verdict.reason, ...(verdict.errorCode === undefined ? {} : { errorCode: verdict.errorCode }) };
+    const classifyMs = decision.classifyMs + verdict.embeddingMs;
+    if (verdict.tier === 'lexical') return { ...decision, classifyMs, embedding };
+    let next: RouteDecision = { ...this.route(verdict.prediction, decision.text, classifyMs), embedding };
+    const among = this.shared.get(body.model as string);
+    if (among && !among.includes(next.expert)) next = { ...next, expert: among[0], reason: 'pinned' };
+    if (session !== undefined) this.sessions.set(session, next.expert.config.name);
+    return next;
+  }
+
+  /** Step 5 for a prediction: its cluster's expert, or the default expert below the expert's confidence threshold. */
+  private route(prediction: Prediction, text: string, classifyMs: number): RouteDecision {
     const slot = this.byCluster[prediction.cluster];
     const threshold = slot.expert.config.confidence_threshold ?? this.config.routing.confidence_threshold;
     if (prediction.confidence < threshold) return { expert: this.defaultExpert, reason: 'low_confidence', prediction, classifyMs, text };

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { backendFor } from '../backends/index.js';
 import { ExpertPool, HealthChecker } from '../balancer/index.js';
 import type { PromptClassifier } from '../classifier/types.js';
+import { createEmbeddingCascade } from '../classifier/embedding/index.js';
 import { CONFIG_DEFAULTS, endpointPrefix, type ExpertConfig, type GatewayConfig } from '../config/index.js';
 import type { GatewayMetrics, ReplicaSeries } from '../telemetry/metrics.js';
 import { Authenticator } from './auth.js';
@@ -59,7 +60,8 @@ export class Generation {
     const experts = config.experts.map((e) => expertRuntime(e, config, shared.metrics));
     this.experts = experts;
     try {
-      this.router = new ExpertRouter(experts, classifier, config, shared.sessions);
+      const embedding = config.classifier.embedding;
+      this.router = new ExpertRouter(experts, classifier, config, shared.sessions, embedding ? createEmbeddingCascade(embedding, classifier) : undefined);
     } catch (err) {
       void this.closePools();
       throw err;
@@ -110,6 +112,6 @@ export class Generation {
   }
 
   private async closePools(): Promise<void> {
-    await Promise.all(this.experts.map((e) => e.pool.close()));
+    await Promise.all([...this.experts.map((e) => e.pool.close()), this.router?.cascade?.close()]);
   }
 }

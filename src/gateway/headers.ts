@@ -6,6 +6,8 @@ export const REPLICA_HEADER = 'x-expert-router-replica';
 export const REASON_HEADER = 'x-expert-router-reason';
 /** The classifier's confidence in its label (absent when nothing was classified). */
 export const CONFIDENCE_HEADER = 'x-expert-router-confidence';
+/** With the embedding tier on: which tier decided and why, e.g. `embedding; reason=embedded`, `lexical; reason=timeout`. */
+export const TIER_HEADER = 'x-expert-router-tier';
 /** The request's id: the client's own when it sent a valid one, else generated; echoed and sent upstream. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** A client's conversation id: its requests stay with the expert its first one went to. */

@@ -65,6 +65,7 @@ function decisionDetail(rc: RequestContext, decision: RouteDecision): Record<str
     score: p ? p.score : null,
     margin: p ? p.margin : null,
     classify_ms: decision.classifyMs,
+    ...(decision.embedding ? { tier: decision.embedding } : {}),
     scores: p ? p.scores.map((score, cluster) => ({ cluster, label: labels[cluster], score, expert: router.expertOfCluster(cluster).config.name })) : [],
   };
 }
@@ -79,7 +80,9 @@ export async function route(ctx: GatewayContext, rc: RequestContext, req: Incomi
   const kind: RequestKind = 'messages' in raw ? 'chat' : 'completion';
   if (kind === 'completion' && !('prompt' in raw)) throw new ApiError('invalid_request', "invalid request body: 'messages' or 'prompt' is required", { param: 'messages' });
   const body = validateCompletionBody({ model: rc.generation.config.routing.aliases[0], ...raw }, kind);
-  const decision = rc.generation.router.decide(kind, body, sessionOf(req));
+  const session = sessionOf(req);
+  let decision = rc.generation.router.decide(kind, body, session);
+  if (rc.generation.router.escalates(decision)) decision = await rc.generation.router.refine(decision, body, session, rc.queueSignal());
   rc.decision = decision;
   recordDecision(ctx, decision);
   if (rc.caller) Authenticator.requireExpert(rc.caller, decision.expert.config.name);

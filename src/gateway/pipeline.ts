@@ -11,7 +11,7 @@ import { Authenticator } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { Exchange } from './exchange.js';
 import type { RouteDecision } from './expert-router.js';
-import { CONFIDENCE_HEADER, NONE, REASON_HEADER, REQUEST_ID_HEADER, SESSION_HEADER } from './headers.js';
+import { CONFIDENCE_HEADER, NONE, REASON_HEADER, REQUEST_ID_HEADER, SESSION_HEADER, TIER_HEADER } from './headers.js';
 import type { RequestContext } from './request-context.js';
 import { validateCompletionBody } from './request-body.js';
 import { upstreamHeadersFor } from './trace-context.js';
@@ -49,6 +49,7 @@ export function decisionHeaders(rc: RequestContext, decision: RouteDecision | un
   if (decision) {
     list.push(REASON_HEADER, decision.reason);
     if (decision.prediction) list.push(CONFIDENCE_HEADER, decision.prediction.confidence.toFixed(4));
+    if (decision.embedding) list.push(TIER_HEADER, `${decision.embedding.tier}; reason=${decision.embedding.reason}`);
   }
   return list;
 }
@@ -73,7 +74,9 @@ export async function handleCompletion(ctx: GatewayContext, rc: RequestContext, 
   rc.caller?.limiter?.admit();
   const { body, raw } = await readCompletionRequest(rc, req, kind);
   const generation = rc.generation;
-  const decision = generation.router.decide(kind, body, sessionOf(req));
+  const session = sessionOf(req);
+  let decision = generation.router.decide(kind, body, session);
+  if (generation.router.escalates(decision)) decision = await generation.router.refine(decision, body, session, rc.queueSignal());
   rc.decision = decision;
   recordDecision(ctx, decision);
   const expert = decision.expert;
