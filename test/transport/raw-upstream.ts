@@ -25,6 +25,25 @@ export interface RawUpstream {
 
 const HEALTH = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"data":[]}';
 
+/** Calls `onRequest` for each whole request (head and content-length body) read from `socket`. */
+export function onRequests(socket: Socket, onRequest: (req: RawRequest) => void): void {
+  let buffered = '';
+  let nth = 0;
+  socket.on('data', (bytes) => {
+    buffered += bytes.toString('latin1');
+    for (;;) {
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = buffered.slice(0, end);
+      const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+      if (buffered.length < end + 4 + length) return;
+      const body = buffered.slice(end + 4, end + 4 + length);
+      buffered = buffered.slice(end + 4 + length);
+      onRequest({ head, body, nth: ++nth });
+    }
+  });
+}
+
 export async function rawUpstream(answer: (socket: Socket, req: RawRequest) => void): Promise<RawUpstream> {
   let connections = 0;
   let closed = 0;
@@ -38,25 +57,11 @@ export async function rawUpstream(answer: (socket: Socket, req: RawRequest) => v
       sockets.delete(socket);
     });
     socket.on('error', () => {});
-    let buffered = '';
-    let nth = 0;
-    socket.on('data', (bytes) => {
-      buffered += bytes.toString('latin1');
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buffered.slice(0, end);
-        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        const body = buffered.slice(end + 4, end + 4 + length);
-        buffered = buffered.slice(end + 4 + length);
-        nth++;
-        if (head.startsWith('GET ')) socket.write(HEALTH);
-        else {
-          const req = { head, body, nth };
-          posts.push(req);
-          answer(socket, req);
-        }
+    onRequests(socket, (req) => {
+      if (req.head.startsWith('GET ')) socket.write(HEALTH);
+      else {
+        posts.push(req);
+        answer(socket, req);
       }
     });
   });

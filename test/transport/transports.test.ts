@@ -2,6 +2,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { onRequests } from './raw-upstream.js';
 import { createTransport, type TransportError, type TransportHandler, type TransportRequest, type UpstreamTransport } from '../../src/transport/index.js';
 
 /** A raw TCP server: `answer` gets each request's head and the connection's request count. */
@@ -11,20 +12,7 @@ async function rawServer(answer: (socket: Socket, head: string, nth: number) => 
   const server = createServer((socket) => {
     connections++;
     closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
-    let buffered = '';
-    let nth = 0;
-    socket.on('data', (bytes) => {
-      buffered += bytes.toString('latin1');
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buffered.slice(0, end);
-        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        buffered = buffered.slice(end + 4 + length);
-        answer(socket, head, ++nth);
-      }
-    });
+    onRequests(socket, (req) => answer(socket, req.head, req.nth));
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
