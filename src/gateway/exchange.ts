@@ -48,8 +48,8 @@ export interface ExchangeInit {
   classifyMs: number;
   /** Called once when the exchange ends, whatever the outcome (frees the admission slot); `end` says how it went. */
   onDone: (end: ExchangeEnd) => void;
-  /** Headers of the upstream request (default: the expert's); the gateway adds x-request-id and traceparent. */
-  upstreamHeaders?: Record<string, string>;
+  /** Upstream headers of this request alone, sent after the expert's own (x-request-id, traceparent). */
+  requestHeaders?: Record<string, string>;
   /** Name the replica in x-expert-router-replica (the config's expose_topology). */
   exposeTopology?: boolean;
   /** More response headers, as a flat [name, value, ...] list (request id, routing reason). */
@@ -212,7 +212,7 @@ export class Exchange {
     this.lastByteAt = 0;
     replica.inFlight++;
     series.inFlight.inc();
-    attempt.control = replica.transport.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.upstreamHeaders ?? this.x.expert.upstreamHeaders }, attempt);
+    attempt.control = replica.transport.request({ method: 'POST', path: this.x.upstream.path, body: this.x.upstream.body, headers: this.x.expert.upstreamHeaders, requestHeaders: this.x.requestHeaders }, attempt);
   }
 
   /** Ends the current attempt's accounting (not the upstream request itself). */

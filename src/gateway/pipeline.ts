@@ -14,7 +14,7 @@ import type { RouteDecision } from './expert-router.js';
 import { CONFIDENCE_HEADER, NONE, REASON_HEADER, REQUEST_ID_HEADER, SESSION_HEADER, TIER_HEADER } from './headers.js';
 import type { RequestContext } from './request-context.js';
 import { validateCompletionBody } from './request-body.js';
-import { upstreamHeadersFor } from './trace-context.js';
+import { requestHeadersFor } from './trace-context.js';
 import { joinUpstreamPath } from './upstream-path.js';
 
 /** Longest x-session-id kept (longer ones are ignored, as if absent). */
@@ -103,7 +103,7 @@ export async function handleCompletion(ctx: GatewayContext, rc: RequestContext, 
     logger: ctx.logger,
     startedAt: rc.startedAt,
     classifyMs: decision.classifyMs,
-    upstreamHeaders: upstreamHeadersFor(expert.upstreamHeaders, rc.id, req.headers),
+    requestHeaders: requestHeadersFor(rc.id, req.headers),
     exposeTopology: config.expose_topology,
     responseHeaders: decisionHeaders(rc, decision),
     sendTimeoutMs: config.limits.send_timeout_ms,

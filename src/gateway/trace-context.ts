@@ -25,9 +25,9 @@ export function validTraceparent(value: string | undefined): string | undefined 
   return value;
 }
 
-/** Upstream headers of one request: the expert's, plus the request id and trace context. */
-export function upstreamHeadersFor(base: Record<string, string>, requestId: string, headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = { ...base, 'x-request-id': requestId };
+/** The upstream headers of one request, sent after the expert's own: the request id and trace context. */
+export function requestHeadersFor(requestId: string, headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = { 'x-request-id': requestId };
   const traceparent = validTraceparent(headers.traceparent as string | undefined);
   if (traceparent) {
     out.traceparent = traceparent;

@@ -189,7 +189,7 @@ export class Http1Transport implements UpstreamTransport {
       return call;
     }
     try {
-      assertRequestHeaders(request.headers);
+      assertRequestHeaders(request.headers, request.requestHeaders);
     } catch (err) {
       call.fail(err as TransportError);
       return call;
@@ -242,6 +242,8 @@ export class Http1Transport implements UpstreamTransport {
       for (const name in request.headers) head += `${name}: ${request.headers[name]}\r\n`;
       this.heads.set(request.headers, head);
     }
+    const own = request.requestHeaders;
+    if (own) for (const name in own) head += `${name}: ${own[name]}\r\n`;
     const start = `${request.method} ${request.path} HTTP/1.1\r\n${head}`;
     const body = request.body;
     if (body === undefined) socket.write(`${start}\r\n`, 'latin1');

@@ -13,12 +13,19 @@ export function headerProblem(name: string, value: string): string | undefined {
 
 const checked = new WeakSet<object>();
 
-/** Throws TransportError('invalid_request_header') unless every header can be sent; each object is checked once. */
-export function assertRequestHeaders(headers: Readonly<Record<string, string>>): void {
-  if (checked.has(headers)) return;
+/** Throws TransportError('invalid_request_header') unless every header can be sent. */
+function assertSendable(headers: Readonly<Record<string, string>>): void {
   for (const name in headers) {
     const problem = headerProblem(name, headers[name]);
     if (problem) throw new TransportError('invalid_request_header', problem);
   }
-  checked.add(headers);
+}
+
+/** Checks a request's headers: the shared `headers` object once for its lifetime, `requestHeaders` every time. */
+export function assertRequestHeaders(headers: Readonly<Record<string, string>>, requestHeaders?: Readonly<Record<string, string>>): void {
+  if (!checked.has(headers)) {
+    assertSendable(headers);
+    checked.add(headers);
+  }
+  if (requestHeaders) assertSendable(requestHeaders);
 }

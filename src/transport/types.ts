@@ -13,6 +13,8 @@ export interface TransportRequest {
   path: string;
   /** Lower-case names; host and content-length are added. Pass the same object each time (it is validated and its text cached once). */
   headers: Readonly<Record<string, string>>;
+  /** Headers of this request alone (request id, trace context): validated on every request, never cached. */
+  requestHeaders?: Readonly<Record<string, string>>;
   body?: string | Buffer;
 }
 

@@ -132,6 +132,22 @@ describe('http1 transport', () => {
     expect(requests).toBe(0);
   });
 
+  it('sends a request\'s own headers after the shared ones, checks them on every request, and never caches them', async () => {
+    const heads: string[] = [];
+    const s = await rawServer((socket, head) => {
+      heads.push(head);
+      socket.write(OK);
+    });
+    const t = open(s.server, s.url);
+    const shared = { 'content-type': 'application/json' };
+    await one(t, { ...POST, headers: shared, requestHeaders: { 'x-request-id': 'a' } });
+    await one(t, { ...POST, headers: shared, requestHeaders: { 'x-request-id': 'b' } });
+    const { error } = await one(t, { ...POST, headers: shared, requestHeaders: { 'x-request-id': 'c\r\nx-evil: 1' } });
+    expect(heads.map((h) => /x-request-id: (.*)/.exec(h)?.[1])).toEqual(['a', 'b']);
+    expect(heads[0]).toMatch(/content-type: application\/json\r\nx-request-id: a/);
+    expect(error?.code).toBe('invalid_request_header');
+  });
+
   it('never sends a POST twice: a reused connection closed before the answer fails, it is not re-sent', async () => {
     const seen: number[] = [];
     // The second request on every connection finds it closed, as when a server's keep-alive timer fires.
